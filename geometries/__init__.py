@@ -1,0 +1,1 @@
+"""Parametric geometry builders (gmsh) and reference designs."""

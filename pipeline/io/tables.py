@@ -1,0 +1,158 @@
+"""Convert between frozen dataclasses (SI) and TOML tables (keys carry their unit).
+
+A dataclass field declares the unit its file key uses with ``field(metadata={"unit": "mm"})``;
+the key in the file is then ``<name>_mm`` and the value is scaled to SI on reading. Nested
+dataclasses are sub-tables. Unknown, missing or mistyped keys raise a one-line
+:class:`~pipeline.errors.DesignError` naming the key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import types
+import typing
+from typing import Any
+
+from pipeline.errors import DesignError
+
+__all__ = ["UNIT_SCALE", "from_table", "to_table", "unit_field", "canonical"]
+
+#: file unit suffix -> factor to SI
+UNIT_SCALE = {
+    "mm": 1e-3,
+    "m": 1.0,
+    "deg": math.pi / 180.0,
+    "rpm": 2.0 * math.pi / 60.0,
+    "kW": 1e3,
+    "W": 1.0,
+    "Nm": 1.0,
+    "V": 1.0,
+    "A": 1.0,
+    "mm2": 1e-6,
+    "C": 1.0,
+    "lpm": 1e-3 / 60.0,
+}
+
+
+def unit_field(unit: str, default: Any = dataclasses.MISSING, **kwargs) -> Any:
+    """A dataclass field whose file key is ``<name>_<unit>``."""
+    if default is dataclasses.MISSING:
+        return dataclasses.field(metadata={"unit": unit}, **kwargs)
+    return dataclasses.field(default=default, metadata={"unit": unit}, **kwargs)
+
+
+def _key(f: dataclasses.Field) -> str:
+    unit = f.metadata.get("unit")
+    return f"{f.name}_{unit}" if unit else f.name
+
+
+def _resolve(cls) -> dict:
+    return typing.get_type_hints(cls)
+
+
+def _convert(value: Any, tp: Any, where: str) -> Any:
+    origin = typing.get_origin(tp)
+    if dataclasses.is_dataclass(tp):
+        if not isinstance(value, dict):
+            raise DesignError(where, value, "must be a table")
+        return from_table(tp, value, where)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        if value is None:
+            return None
+        # a union of dataclasses is resolved by the table's "kind" key
+        if all(dataclasses.is_dataclass(a) for a in args):
+            kinds = {a.KIND: a for a in args}
+            kind = value.get("kind") if isinstance(value, dict) else None
+            if kind not in kinds:
+                raise DesignError(f"{where}.kind", kind, f"must be one of {', '.join(kinds)}")
+            return from_table(kinds[kind], value, where)
+        return _convert(value, args[0], where)
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise DesignError(where, value, "must be a number")
+        return float(value)
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise DesignError(where, value, "must be an integer")
+        return value
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise DesignError(where, value, "must be true or false")
+        return value
+    if tp is str:
+        if not isinstance(value, str):
+            raise DesignError(where, value, "must be a string")
+        return value
+    if origin is tuple:
+        if not isinstance(value, (list, tuple)):
+            raise DesignError(where, value, "must be a list")
+        (inner, *_) = typing.get_args(tp)
+        return tuple(_convert(v, inner, f"{where}[{i}]") for i, v in enumerate(value))
+    return value
+
+
+def from_table(cls, table: dict, where: str = ""):
+    """Build dataclass ``cls`` from a TOML table whose keys carry their unit."""
+    hints = _resolve(cls)
+    fields = {_key(f): f for f in dataclasses.fields(cls) if f.init}
+    kwargs = {}
+    for key, value in table.items():
+        if key == "kind" and hasattr(cls, "KIND"):
+            continue
+        if key not in fields:
+            raise DesignError(
+                f"{where}.{key}".lstrip("."),
+                value,
+                f"unknown key; expected one of {sorted(fields)}",
+            )
+        f = fields[key]
+        v = _convert(value, hints[f.name], f"{where}.{key}".lstrip("."))
+        unit = f.metadata.get("unit")
+        if unit and v is not None:
+            v = v * UNIT_SCALE[unit]
+        kwargs[f.name] = v
+    for key, f in fields.items():
+        if (
+            f.name not in kwargs
+            and f.default is dataclasses.MISSING
+            and (f.default_factory is dataclasses.MISSING)
+        ):
+            raise DesignError(f"{where}.{key}".lstrip("."), None, "is required")
+    return cls(**kwargs)
+
+
+def to_table(obj) -> dict:
+    """The inverse of :func:`from_table` (values back in file units)."""
+    out: dict = {}
+    if hasattr(obj, "KIND"):
+        out["kind"] = obj.KIND
+    for f in dataclasses.fields(obj):
+        if not f.init:
+            continue
+        v = getattr(obj, f.name)
+        unit = f.metadata.get("unit")
+        if dataclasses.is_dataclass(v):
+            v = to_table(v)
+        elif unit and v is not None:
+            v = v / UNIT_SCALE[unit]
+        if v is not None:
+            out[_key(f)] = list(v) if isinstance(v, tuple) else v
+    return out
+
+
+def canonical(obj) -> Any:
+    """A JSON-ready, order-stable representation (for content hashes)."""
+    if dataclasses.is_dataclass(obj):
+        d = {"__kind__": getattr(obj, "KIND", type(obj).__name__)}
+        for f in dataclasses.fields(obj):
+            d[f.name] = canonical(getattr(obj, f.name))
+        return d
+    if isinstance(obj, float):
+        return float(f"{obj:.12g}")
+    if isinstance(obj, (list, tuple)):
+        return [canonical(v) for v in obj]
+    if isinstance(obj, dict):
+        return {k: canonical(obj[k]) for k in sorted(obj)}
+    return obj

@@ -1,0 +1,41 @@
+"""2D thermal finite-element core, lumped network and thermal correlations.
+
+- :mod:`pipeline.thermal.forms` weak forms (conduction, convection, heat_source, ...)
+- :mod:`pipeline.thermal.solver` steady and transient solves, heat balance
+- :mod:`pipeline.thermal.lumped` lumped network and its coupling to the FE model
+- :mod:`pipeline.thermal.correlations` homogenisation and heat-transfer correlations
+- :mod:`pipeline.thermal.coolant` coolant (water-glycol 50/50) and air properties
+- :mod:`pipeline.thermal.meshes` gmsh builders for verification geometries
+"""
+
+from pipeline.thermal.solver import (
+    Dirichlet,
+    HeatBalance,
+    Orthotropic,
+    Robin,
+    ThermalSolution,
+    ThermalSystem,
+    TransientSolution,
+    assemble_thermal,
+    element_values,
+    exclude_subdomains,
+    heat_balance,
+    solve_steady,
+    solve_transient,
+)
+
+__all__ = [
+    "Dirichlet",
+    "HeatBalance",
+    "Orthotropic",
+    "Robin",
+    "ThermalSolution",
+    "ThermalSystem",
+    "TransientSolution",
+    "assemble_thermal",
+    "element_values",
+    "exclude_subdomains",
+    "heat_balance",
+    "solve_steady",
+    "solve_transient",
+]
