@@ -152,6 +152,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--full", action="store_true", help="also mesh the full machine, not only the sector"
     )
     p.add_argument("--rebuild", action="store_true", help="ignore the cache")
+    from pipeline.em.machine import add_case_arguments, cmd_case
+
+    p = add("case", cmd_case, "one operating point over rotor positions: torque, flux linkages")
+    add_case_arguments(p)
     return parser
 
 

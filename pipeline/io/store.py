@@ -3,7 +3,7 @@
 Layout under ``results/<run name>/``::
 
     tasks/<hash>.json     one record per task (status "ok" or "failed"), written atomically
-    <run name>.nc         the gathered xarray Dataset (NetCDF, h5netcdf engine) or .zarr
+    <run name>.nc         the gathered xarray Dataset (NetCDF4; h5netcdf or netCDF4 engine) or .zarr
 
 The hash is the SHA-256 of the canonical design, the mesh settings, the operating point,
 the task kind and the package version, so a resumed sweep recomputes nothing that
@@ -19,10 +19,12 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-__all__ = ["task_hash", "ResultStore", "records_to_dataset", "write_dataset"]
+__all__ = ["task_hash", "ResultStore", "records_to_dataset", "write_dataset", "netcdf_engine"]
 
 
-def task_hash(design: Any, mesh_settings: Any, operating_point: dict, kind: str, version: str) -> str:
+def task_hash(
+    design: Any, mesh_settings: Any, operating_point: dict, kind: str, version: str
+) -> str:
     """SHA-256 (hex) of the JSON-canonical task inputs.
 
     ``design`` and ``mesh_settings`` must already be canonical (``pipeline.io.tables.canonical``).
@@ -139,6 +141,16 @@ def records_to_dataset(records: list[dict], dims: list[str], attrs: dict):
     return xr.Dataset(data_vars, coords=coords, attrs=attrs)
 
 
+def netcdf_engine() -> str:
+    """``h5netcdf`` if its h5py backend is importable, else ``netcdf4``, else ``scipy``."""
+    import importlib.util
+
+    for engine, module in (("h5netcdf", "h5py"), ("netcdf4", "netCDF4")):
+        if importlib.util.find_spec(module) is not None:
+            return engine
+    return "scipy"
+
+
 def write_dataset(ds, path: str | Path, fmt: str = "netcdf") -> Path:
     """Write ``ds`` atomically as NetCDF (h5netcdf) or Zarr; returns the path written."""
     path = Path(path)
@@ -147,6 +159,6 @@ def write_dataset(ds, path: str | Path, fmt: str = "netcdf") -> Path:
         ds.to_zarr(path, mode="w")
         return path
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    ds.to_netcdf(tmp, engine="h5netcdf")
+    ds.to_netcdf(tmp, engine=netcdf_engine())
     os.replace(tmp, path)
     return path

@@ -1,0 +1,515 @@
+"""One operating point of a machine over rotor positions: mesh + sources -> torque, psi_dq.
+
+Model (2D planar, per unit length times the stack length L, one (anti-)periodic sector of
+``n_sectors``, see :mod:`pipeline.em.constraints`):
+
+* Materials: stator and rotor laminations are nonlinear B-H curves with the stacking factor
+  k_f folded in as a lamination/air mixture, B_eff(H) = k_f B(H) + (1 - k_f) MU_0 H (the
+  flux-parallel average of steel and inter-laminar gaps); the shaft uses its own (solid
+  steel) curve, k_f = 1; magnets are linear with recoil reluctivity 1/(MU_0 mu_rec) and
+  remanence Br(T) (rotor frame, direction from the mesh metadata); everything else is air.
+* Sources: stator coil side of phase x, N_c turns, a parallel paths, area S:
+  J = N_c i_x sign / (a S) [A/m^2]; field coil side: J = N_f i_f sign / S.
+* Rotor position: the rotor turns by whole sliding-interface pitches k (angle k * pitch,
+  counter-clockwise). Pole 0's d-axis sits at pi/n_poles in the rotor frame, phase A's
+  magnetic axis at ``layout.phase_axis(0)`` in the stator frame, so the electrical angle is
+  theta_el = p (k pitch + pi/n_poles - phase_axis_A); the first position is the pitch
+  nearest to theta_el = 0 and the stator currents are evaluated at the *actual* theta_el
+  (no residual misalignment).
+* Flux linkage of phase x: psi_x = n_sectors L N_c / a sum_sides sign <A>_side, with <A> the
+  mean of A_z over the side; on an anti-periodic sector the omitted coils have both their
+  sign and A flipped, so each sector contributes equally. Field:
+  psi_f = n_sectors L N_f sum_sides sign <A>_side (all poles in series).
+* Torque: Arkkio's band (``airgap_band``, stationary, between the sliding and band_outer
+  radii) times n_sectors; the dq torque 3/2 p (psi_d i_q - psi_q i_d) (:mod:`park`) is
+  reported alongside as a consistency check.
+
+Positions: ``positions`` steps over ``span_el`` (default 60 electrical degrees, the period
+of the 6k torque harmonics of a three-phase machine), each a whole number of pitches;
+Newton is warm-started from the previous position.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.constants import MU_0
+from pipeline.design import Design, load_design
+from pipeline.em.bh import BHCurve
+from pipeline.em.constraints import (
+    boundary_dofs,
+    build_constraints,
+    periodic_ties,
+    sliding_interface,
+    split_sliding_interface,
+)
+from pipeline.em.park import abc_from_dq, dq_from_abc, dq_torque
+from pipeline.em.solver import MagnetostaticProblem, MagnetostaticSolver
+from pipeline.errors import DesignError
+from pipeline.materials import load_material
+from pipeline.mesh import get_mesh
+from pipeline.post.torque import arkkio_torque
+from pipeline.winding import winding_layout
+
+__all__ = [
+    "CaseResult",
+    "MachineModel",
+    "machine_model",
+    "stacked_bh_curve",
+    "run_case",
+    "add_case_arguments",
+    "cmd_case",
+]
+
+logger = logging.getLogger(__name__)
+
+
+def stacked_bh_curve(b, h, stacking_factor: float, name: str = "bh") -> BHCurve:
+    """Lamination stack curve B_eff(H) = k_f B(H) + (1 - k_f) MU_0 H [T] of steel B(H) [T, A/m]."""
+    b = np.asarray(b, float)
+    h = np.asarray(h, float)
+    return BHCurve(stacking_factor * b + (1.0 - stacking_factor) * MU_0 * h, h, name)
+
+
+@dataclass(eq=False)
+class MachineModel:
+    """Solver, constraints and source maps of one design's sector mesh (built once, reused)."""
+
+    design: Design
+    level: str
+    mesh_key: str
+    solver: MagnetostaticSolver
+    static_ties: list
+    dirichlet: np.ndarray
+    interface: object
+    antiperiodic: bool
+    n_sectors: int
+    coils: list  # (elements, area [m^2], phase, sign)
+    field_coils: list  # (elements, area [m^2], sign)
+    remanence: np.ndarray
+    band: np.ndarray
+    radii: dict
+    k0: int  # pitch count nearest theta_el = 0
+    phase_axis: float  # [rad] mechanical
+    turns_per_coil: int
+    parallel_paths: int
+    field_turns: int
+
+    def theta_el(self, k: int) -> float:
+        """Electrical angle [rad] of pole 0's d-axis from phase A's axis at pitch count k."""
+        p = self.design.pole_pairs
+        return p * (
+            self.interface.rotation_angle(k) + math.pi / self.design.n_poles - self.phase_axis
+        )
+
+
+@functools.lru_cache(maxsize=4)
+def _model_cached(
+    design: Design, level: str, magnet_temperature_C: float, sector: bool = True
+) -> MachineModel:
+    mm = get_mesh(design, level, sector=sector)
+    mesh = split_sliding_interface(mm.mesh)
+    sub = mesh.subdomains
+    ne = mesh.t.shape[1]
+    nu = np.full(ne, 1.0 / MU_0)
+    mi = np.full(ne, -1, dtype=np.int64)
+    curves = []
+    parts = [
+        ("stator_core", design.stator.material, design.stator.stacking_factor),
+        ("rotor_core", design.rotor.material, design.rotor.stacking_factor),
+        ("shaft", design.rotor.shaft_material, 1.0),
+    ]
+    for region, name, kf in parts:
+        if region not in sub:
+            continue
+        mat = load_material(name)
+        if mat.is_nonlinear:
+            mi[sub[region]] = len(curves)
+            curves.append(stacked_bh_curve(mat.bh_b, mat.bh_h, kf, f"{region}:{name}"))
+        else:  # a non-magnetic shaft
+            nu[sub[region]] = 1.0 / (MU_0 * mat.recoil_permeability)
+    rem = np.zeros((2, ne))
+    magnets = mm.info.get("magnets") or {}
+    if magnets:
+        mag = load_material(design.rotor.magnet_material)
+        br = mag.remanence_at(magnet_temperature_C)
+        for name, meta in magnets.items():
+            idx = np.asarray(sub[name])
+            nu[idx] = 1.0 / (MU_0 * mag.recoil_permeability)
+            rem[:, idx] = br * np.asarray(meta["direction"], float)[:, None]
+    solver = MagnetostaticSolver(MagnetostaticProblem(mesh, nu, mi, tuple(curves), None, rem))
+    basis = solver.basis
+    area = np.asarray(basis.dx.sum(axis=1))
+    sign = -1 if mm.antiperiodic else 1
+    ties = [
+        periodic_ties(
+            basis,
+            f"periodic_{part}_master",
+            f"periodic_{part}_slave",
+            mm.info["sector_angle"],
+            sign,
+        )
+        for part in ("rotor", "stator")
+        if f"periodic_{part}_master" in (mesh.boundaries or {})
+    ]
+    iface = sliding_interface(basis)
+    layout = winding_layout(design)
+    coils = []
+    for name, meta in mm.info["coils"].items():
+        idx = np.asarray(sub[name])
+        coils.append((idx, float(area[idx].sum()), int(meta["phase"]), int(meta["sign"])))
+    fields = []
+    for name, meta in (mm.info.get("field_coils") or {}).items():
+        idx = np.asarray(sub[name])
+        fields.append((idx, float(area[idx].sum()), int(meta["sign"])))
+    axis = layout.phase_axis(0)
+    k0 = int(round((axis - math.pi / design.n_poles) / iface.pitch))
+    return MachineModel(
+        design=design,
+        level=level,
+        mesh_key=mm.key,
+        solver=solver,
+        static_ties=ties,
+        dirichlet=boundary_dofs(basis, "outer_boundary"),
+        interface=iface,
+        antiperiodic=mm.antiperiodic,
+        n_sectors=mm.n_sectors,
+        coils=coils,
+        field_coils=fields,
+        remanence=rem,
+        band=np.asarray(sub["airgap_band"]),
+        radii=dict(mm.info["radii"]),
+        k0=k0,
+        phase_axis=axis,
+        turns_per_coil=layout.turns_per_coil,
+        parallel_paths=layout.parallel_paths,
+        field_turns=int(getattr(design.rotor, "field_turns", 0) or 0),
+    )
+
+
+def machine_model(
+    design: Design | str,
+    level: str = "ci",
+    magnet_temperature_C: float = 20.0,
+    sector: bool = True,
+) -> MachineModel:
+    """The (cached) :class:`MachineModel` of ``design`` at mesh ``level`` [degC for magnets].
+
+    ``sector=False`` uses the full-machine mesh (no periodic ties, n_sectors = 1).
+    """
+    d = load_design(design) if isinstance(design, str | Path) else design
+    return _model_cached(d, level, float(magnet_temperature_C), bool(sector))
+
+
+@dataclass(frozen=True, eq=False)
+class CaseResult:
+    """Per-position results of one operating point (arrays over n positions).
+
+    rotor_angle [rad] mechanical rotation from the mesh position; theta_el [rad];
+    torque [N m] (Arkkio, whole machine); psi_abc (3, n) [Wb]; psi_d, psi_q, psi_f [Wb];
+    i_abc (3, n) [A]; iterations [-] Newton steps; solve_time [s]; currents i_d, i_q
+    (peak, amplitude-invariant) and i_f [A]; speed_rpm [rpm] (optional, for voltages).
+    """
+
+    design: str
+    level: str
+    mesh_key: str
+    design_hash: str
+    i_d: float
+    i_q: float
+    i_f: float
+    pole_pairs: int
+    rotor_angle: np.ndarray
+    theta_el: np.ndarray
+    torque: np.ndarray
+    psi_abc: np.ndarray
+    psi_d: np.ndarray
+    psi_q: np.ndarray
+    psi_f: np.ndarray
+    i_abc: np.ndarray
+    iterations: np.ndarray
+    solve_time: np.ndarray
+    speed_rpm: float | None = None
+    extras: dict = field(default_factory=dict)
+
+    @property
+    def mean_torque(self) -> float:
+        """Mean Arkkio torque [N m]."""
+        return float(np.mean(self.torque))
+
+    @property
+    def ripple(self) -> float:
+        """Peak-to-peak torque over the mean [-] (nan at zero mean torque)."""
+        m = self.mean_torque
+        return float(np.ptp(self.torque) / abs(m)) if m != 0 else math.nan
+
+    @property
+    def dq_torque(self) -> np.ndarray:
+        """3/2 p (psi_d i_q - psi_q i_d) per position [N m]."""
+        return dq_torque(self.psi_d, self.psi_q, self.i_d, self.i_q, self.pole_pairs)
+
+    def voltages_dq(self) -> tuple[float, float]:
+        """Steady-state (v_d, v_q) = (-omega psi_q, omega psi_d) [V], resistance neglected."""
+        if self.speed_rpm is None:
+            return math.nan, math.nan
+        omega = self.pole_pairs * self.speed_rpm * 2 * math.pi / 60.0
+        return -omega * float(np.mean(self.psi_q)), omega * float(np.mean(self.psi_d))
+
+    def summary(self) -> dict:
+        """Scalar summary with unit-suffixed keys (SI)."""
+        v_d, v_q = self.voltages_dq()
+        return {
+            "design": self.design,
+            "level": self.level,
+            "i_d_A": self.i_d,
+            "i_q_A": self.i_q,
+            "i_f_A": self.i_f,
+            "positions": int(self.torque.size),
+            "torque_mean_Nm": self.mean_torque,
+            "torque_ripple": self.ripple,
+            "torque_peak_to_peak_Nm": float(np.ptp(self.torque)),
+            "torque_dq_mean_Nm": float(np.mean(self.dq_torque)),
+            "psi_d_Wb": float(np.mean(self.psi_d)),
+            "psi_q_Wb": float(np.mean(self.psi_q)),
+            "psi_f_Wb": float(np.mean(self.psi_f)),
+            "newton_iterations_mean": float(np.mean(self.iterations)),
+            "newton_iterations_max": int(np.max(self.iterations)),
+            "solve_time_per_position_s": float(np.mean(self.solve_time)),
+            "speed_rpm": self.speed_rpm,
+            "v_d_V": v_d,
+            "v_q_V": v_q,
+        }
+
+    def to_dataset(self):
+        """xarray Dataset over ``rotor_angle`` (and ``phase``), units on every variable."""
+        import xarray as xr
+
+        import pipeline
+
+        def var(dims, data, units, long_name):
+            return (dims, np.asarray(data), {"units": units, "long_name": long_name})
+
+        ra = ("rotor_angle",)
+        ds = xr.Dataset(
+            {
+                "theta_el": var(ra, self.theta_el, "rad", "electrical angle of the d-axis"),
+                "torque": var(ra, self.torque, "N m", "electromagnetic torque (Arkkio)"),
+                "torque_dq": var(ra, self.dq_torque, "N m", "3/2 p (psi_d i_q - psi_q i_d)"),
+                "psi_abc": var(("phase",) + ra, self.psi_abc, "Wb", "phase flux linkage"),
+                "i_abc": var(("phase",) + ra, self.i_abc, "A", "phase current"),
+                "psi_d": var(ra, self.psi_d, "Wb", "d-axis flux linkage (peak)"),
+                "psi_q": var(ra, self.psi_q, "Wb", "q-axis flux linkage (peak)"),
+                "psi_f": var(ra, self.psi_f, "Wb", "field winding flux linkage"),
+                "newton_iterations": var(ra, self.iterations, "1", "Newton iterations"),
+                "solve_time": var(ra, self.solve_time, "s", "wall time of the solve"),
+            },
+            coords={
+                "rotor_angle": (
+                    "rotor_angle",
+                    self.rotor_angle,
+                    {"units": "rad", "long_name": "mechanical rotor rotation from the mesh"},
+                ),
+                "phase": ("phase", ["A", "B", "C"], {"long_name": "stator phase"}),
+            },
+        )
+        ds.attrs.update(
+            {
+                "design": self.design,
+                "design_hash": self.design_hash,
+                "mesh_key": self.mesh_key,
+                "mesh_level": self.level,
+                "i_d_A": self.i_d,
+                "i_q_A": self.i_q,
+                "i_f_A": self.i_f,
+                "speed_rpm": float("nan") if self.speed_rpm is None else self.speed_rpm,
+                "package_version": pipeline.__version__,
+                "workflow": "edrive case",
+            }
+        )
+        return ds
+
+
+def _check_inputs(design: Design, i_d, i_q, i_f, positions, span_el, speed_rpm) -> None:
+    for name, value in (("i_d", i_d), ("i_q", i_q), ("i_f", i_f)):
+        if not math.isfinite(value):
+            raise DesignError(name, value, "finite current [A]")
+    if design.kind != "eesm" and i_f != 0.0:
+        raise DesignError(
+            "i_f", i_f, f"field current needs a wound rotor ({design.name} is {design.kind})"
+        )
+    if i_f < 0:
+        raise DesignError("i_f", i_f, "field current >= 0 [A] (diode-free unipolar supply)")
+    if not isinstance(positions, int | np.integer) or positions < 1:
+        raise DesignError("positions", positions, "a whole number >= 1 of rotor positions")
+    if not (span_el > 0 and math.isfinite(span_el)):
+        raise DesignError("span_el", span_el, "> 0 [rad]")
+    if speed_rpm is not None and not (math.isfinite(speed_rpm) and speed_rpm >= 0):
+        raise DesignError("speed_rpm", speed_rpm, ">= 0 [rpm]")
+
+
+def run_case(
+    design: Design | str,
+    i_d: float,
+    i_q: float,
+    i_f: float = 0.0,
+    positions: int = 12,
+    level: str = "ci",
+    speed_rpm: float | None = None,
+    span_el: float = math.pi / 3,
+    magnet_temperature_C: float = 20.0,
+    tol: float = 1e-8,
+    sector: bool = True,
+) -> CaseResult:
+    """Solve one operating point at ``positions`` rotor positions over ``span_el`` [rad el.].
+
+    i_d, i_q [A] peak phase current (amplitude-invariant dq), i_f [A] field current
+    (EESM only); magnet_temperature_C [degC]; ``sector=False`` solves the full machine
+    (a check of the sector model). Positions are spaced by whole interface pitches, starting at the pitch
+    nearest theta_el = 0; currents follow the actual theta_el of each position.
+    """
+    d = load_design(design) if isinstance(design, str | Path) else design
+    i_d, i_q, i_f = float(i_d), float(i_q), float(i_f)
+    _check_inputs(d, i_d, i_q, i_f, positions, span_el, speed_rpm)
+    m = machine_model(d, level, magnet_temperature_C, sector)
+    basis, iface = m.solver.basis, m.interface
+    p, L = d.pole_pairs, d.stack_length
+    step = max(1, int(round(span_el / positions / (p * iface.pitch))))
+    ks = m.k0 + step * np.arange(positions)
+    n = ks.size
+    out = {key: np.zeros(n) for key in ("theta", "torque", "psi_f", "iters", "time", "angle")}
+    psi_abc = np.zeros((3, n))
+    i_abc = np.zeros((3, n))
+    ne = basis.mesh.t.shape[1]
+    a_prev = None
+    for j, k in enumerate(ks):
+        t0 = time.perf_counter()
+        theta = m.theta_el(int(k))
+        i_ph = abc_from_dq(i_d, i_q, theta)
+        cur = np.zeros(ne)
+        for idx, area, ph, sg in m.coils:
+            cur[idx] = m.turns_per_coil * i_ph[ph] * sg / (m.parallel_paths * area)
+        for idx, area, sg in m.field_coils:
+            cur[idx] = m.field_turns * i_f * sg / area
+        ties = m.static_ties + [iface.ties(int(k), antiperiodic=m.antiperiodic)]
+        cons = build_constraints(basis.N, m.dirichlet, ties)
+        res = m.solver.solve(cons, current_density=cur, a0=a_prev, tol=tol)
+        a_prev = res.a
+        torque = arkkio_torque(basis, res.a, m.band, m.radii["sliding"], m.radii["band_outer"], L)
+        a_int = np.asarray((basis.interpolate(res.a) * basis.dx).sum(axis=1))  # [Wb]
+        for idx, area, ph, sg in m.coils:
+            psi_abc[ph, j] += (
+                m.n_sectors * L * m.turns_per_coil / m.parallel_paths * sg * a_int[idx].sum() / area
+            )
+        out["psi_f"][j] = sum(
+            m.n_sectors * L * m.field_turns * sg * a_int[idx].sum() / area
+            for idx, area, sg in m.field_coils
+        )
+        out["theta"][j] = theta
+        out["angle"][j] = iface.rotation_angle(int(k))
+        out["torque"][j] = m.n_sectors * torque
+        out["iters"][j] = res.iterations
+        out["time"][j] = time.perf_counter() - t0
+        i_abc[:, j] = i_ph
+        logger.debug(
+            "%s k=%d theta_el=%.2f deg: T=%.3f N m, %d Newton steps, %.2f s",
+            d.name, k, math.degrees(theta), out["torque"][j], res.iterations, out["time"][j],
+        )  # fmt: skip
+    psi_d, psi_q = dq_from_abc(psi_abc, out["theta"])
+    return CaseResult(
+        design=d.name,
+        level=level,
+        mesh_key=m.mesh_key,
+        design_hash=d.content_hash(),
+        i_d=i_d,
+        i_q=i_q,
+        i_f=i_f,
+        pole_pairs=p,
+        rotor_angle=out["angle"],
+        theta_el=out["theta"],
+        torque=out["torque"],
+        psi_abc=psi_abc,
+        psi_d=np.asarray(psi_d),
+        psi_q=np.asarray(psi_q),
+        psi_f=out["psi_f"],
+        i_abc=i_abc,
+        iterations=out["iters"].astype(int),
+        solve_time=out["time"],
+        speed_rpm=speed_rpm,
+    )
+
+
+# -- command line ----------------------------------------------------------------------------
+def add_case_arguments(parser) -> None:
+    """Arguments of ``edrive case`` (``--json`` only if the parser does not have it yet)."""
+    parser.add_argument("design", help="design name (see `edrive designs`) or a .toml path")
+    parser.add_argument("--i-d", type=float, default=0.0, help="d-axis current, peak [A]")
+    parser.add_argument("--i-q", type=float, default=0.0, help="q-axis current, peak [A]")
+    parser.add_argument("--i-f", type=float, default=0.0, help="field current [A] (EESM)")
+    parser.add_argument("--speed-rpm", type=float, default=None, help="speed [rpm] for v_dq")
+    parser.add_argument(
+        "--positions", type=int, default=12, help="rotor positions over 60 el. deg (default 12)"
+    )
+    parser.add_argument("--level", default="ci", choices=["ci", "fine"], help="mesh level")
+    if "--json" not in parser._option_string_actions:
+        parser.add_argument("--json", action="store_true", help="machine-readable summary")
+
+
+def _case_path(res: CaseResult) -> Path:
+    from pipeline.cli import results_dir
+
+    tag = f"id{res.i_d:g}-iq{res.i_q:g}-if{res.i_f:g}-n{res.torque.size}-{res.level}"
+    return results_dir() / "case" / f"{res.design}-{tag}.nc"
+
+
+def cmd_case(args) -> int:
+    """``edrive case``: solve one operating point, print a summary, write a NetCDF file."""
+    import json
+
+    res = run_case(
+        args.design,
+        args.i_d,
+        args.i_q,
+        args.i_f,
+        positions=args.positions,
+        level=args.level,
+        speed_rpm=args.speed_rpm,
+    )
+    from pipeline.io.store import write_dataset
+
+    path = write_dataset(res.to_dataset(), _case_path(res))
+    s = res.summary()
+    s["output"] = str(path)
+    if getattr(args, "json", False):
+        print(json.dumps(s, indent=1, sort_keys=True))
+    else:
+        print(
+            "\n".join(
+                [
+                    f"{res.design} [{res.level}] i_d {res.i_d:g} A, i_q {res.i_q:g} A, "
+                    f"i_f {res.i_f:g} A, {s['positions']} positions",
+                    f"  torque mean {s['torque_mean_Nm']:.2f} N m (dq {s['torque_dq_mean_Nm']:.2f})"
+                    f", pk-pk {s['torque_peak_to_peak_Nm']:.2f} N m ({100 * s['torque_ripple']:.1f} %)",
+                    f"  psi_d {s['psi_d_Wb']:.4f} Wb, psi_q {s['psi_q_Wb']:.4f} Wb, "
+                    f"psi_f {s['psi_f_Wb']:.4f} Wb",
+                    f"  Newton {s['newton_iterations_mean']:.1f} mean / "
+                    f"{s['newton_iterations_max']} max iterations, "
+                    f"{s['solve_time_per_position_s']:.2f} s per position",
+                    *(
+                        [
+                            f"  at {res.speed_rpm:g} rpm: v_d {s['v_d_V']:.1f} V, v_q {s['v_q_V']:.1f} V"
+                        ]
+                        if res.speed_rpm is not None
+                        else []
+                    ),
+                    f"  written: {path}",
+                ]
+            )
+        )
+    return 0
