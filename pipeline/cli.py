@@ -156,6 +156,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("case", cmd_case, "one operating point over rotor positions: torque, flux linkages")
     add_case_arguments(p)
+    from pipeline.sweep import add_sweep_arguments, cmd_sweep
+
+    p = sub.add_parser(
+        "sweep",
+        help="run a workflow of design variants/operating points with Dask",
+        description="run a workflow of design variants/operating points with Dask",
+    )
+    add_sweep_arguments(p)
+    p.set_defaults(func=cmd_sweep)
     return parser
 
 
