@@ -151,16 +151,21 @@ def _count(markers: Path, label: str) -> int:
     return len(list(markers.glob(f"{label}-*")))
 
 
-def test_sweep_resume_after_interrupt(dask_pair, markers, tmp_path):
-    _, client = dask_pair
-    lengths = [101, 102, 103, 104, 105, 106]
-    wf = load_workflow(
+def _sleepy_workflow(tmp_path: Path, lengths: list[int], name: str):
+    """A workflow of the test-only `sleepy` task over stack lengths [mm]."""
+    return load_workflow(
         _workflow(
             tmp_path,
             f'compute = "sleepy"\n[design_grid]\n"stator.stack_length_mm" = {lengths}\n',
-            "resume",
+            name,
         )
     )
+
+
+def test_sweep_resume_after_interrupt(dask_pair, markers, tmp_path):
+    _, client = dask_pair
+    lengths = [101, 102, 103, 104, 105, 106]
+    wf = _sleepy_workflow(tmp_path, lengths, "resume")
     seen = []
 
     def stop_after_two(record, summary):
@@ -216,13 +221,7 @@ def test_worker_killed_mid_run_each_result_once(markers, tmp_path):
         client = cluster.client(2)
         try:
             lengths = [121, 122, 123, 124, 125, 126]
-            wf = load_workflow(
-                _workflow(
-                    tmp_path,
-                    f'compute = "sleepy"\n[design_grid]\n"stator.stack_length_mm" = {lengths}\n',
-                    "kill",
-                )
-            )
+            wf = _sleepy_workflow(tmp_path, lengths, "kill")
             pids = client.run(os.getpid)
             delivered: list[str] = []
             killed = []
