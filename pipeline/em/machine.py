@@ -55,6 +55,8 @@ from pipeline.em.solver import MagnetostaticProblem, MagnetostaticSolver
 from pipeline.errors import DesignError
 from pipeline.materials import load_material
 from pipeline.mesh import get_mesh
+from pipeline.post.backemf import back_emf, full_period
+from pipeline.post.endwinding import design_end_winding_inductance
 from pipeline.post.torque import arkkio_torque
 from pipeline.winding import winding_layout
 
@@ -64,6 +66,8 @@ __all__ = [
     "machine_model",
     "stacked_bh_curve",
     "run_case",
+    "solve_position",
+    "slot_bottom_radius",
     "add_case_arguments",
     "cmd_case",
 ]
@@ -101,6 +105,11 @@ class MachineModel:
     turns_per_coil: int
     parallel_paths: int
     field_turns: int
+    element_area: np.ndarray  # [m^2] per element of the (sector) mesh
+    regions: dict  # region kind -> element indices (see :func:`_region_kinds`)
+    rotor_elements: np.ndarray  # elements inside the sliding radius (rotor frame)
+    magnet_temperature_C: float
+    sector: bool
 
     def theta_el(self, k: int) -> float:
         """Electrical angle [rad] of pole 0's d-axis from phase A's axis at pitch count k."""
@@ -108,6 +117,30 @@ class MachineModel:
         return p * (
             self.interface.rotation_angle(k) + math.pi / self.design.n_poles - self.phase_axis
         )
+
+
+def slot_bottom_radius(design: Design) -> float:
+    """Largest radius [m] of the slot bottom (its corners for a flat bottom)."""
+    st = design.stator
+    r = st.bore_radius + st.slot.depth
+    return r if st.slot.round_bottom else math.hypot(r, st.slot.width_bottom / 2)
+
+
+def _region_kinds(mesh, design: Design, magnets) -> dict:
+    """Element indices of the iron-loss region kinds: stator teeth and yoke (stator core split
+    at the slot-bottom radius by element centroid), rotor core, magnets."""
+    sub = mesh.subdomains
+    xy = mesh.p[:, mesh.t].mean(axis=1)  # (2, ne) centroids
+    r = np.hypot(xy[0], xy[1])
+    core = np.asarray(sub.get("stator_core", []), dtype=np.int64)
+    yoke = r[core] > slot_bottom_radius(design)
+    mag = [np.asarray(sub[name], dtype=np.int64) for name in magnets]
+    return {
+        "stator_teeth": core[~yoke],
+        "stator_yoke": core[yoke],
+        "rotor_core": np.asarray(sub.get("rotor_core", []), dtype=np.int64),
+        "magnets": np.sort(np.concatenate(mag)) if mag else np.zeros(0, dtype=np.int64),
+    }
 
 
 @functools.lru_cache(maxsize=4)
@@ -191,6 +224,13 @@ def _model_cached(
         turns_per_coil=layout.turns_per_coil,
         parallel_paths=layout.parallel_paths,
         field_turns=int(getattr(design.rotor, "field_turns", 0) or 0),
+        element_area=area,
+        regions=_region_kinds(mesh, design, magnets),
+        rotor_elements=np.flatnonzero(
+            np.hypot(*mesh.p[:, mesh.t].mean(axis=1)) < mm.info["radii"]["sliding"]
+        ),
+        magnet_temperature_C=magnet_temperature_C,
+        sector=sector,
     )
 
 
@@ -202,6 +242,8 @@ def machine_model(
 ) -> MachineModel:
     """The (cached) :class:`MachineModel` of ``design`` at mesh ``level`` [degC for magnets].
 
+    ``level`` is a level name or a :class:`geometries.settings.MeshSettings` (e.g. a finer
+    mesh for convergence studies; its own ``sector`` flag then applies).
     ``sector=False`` uses the full-machine mesh (no periodic ties, n_sectors = 1).
     """
     d = load_design(design) if isinstance(design, str | Path) else design
@@ -216,6 +258,8 @@ class CaseResult:
     torque [N m] (Arkkio, whole machine); psi_abc (3, n) [Wb]; psi_d, psi_q, psi_f [Wb];
     i_abc (3, n) [A]; iterations [-] Newton steps; solve_time [s]; currents i_d, i_q
     (peak, amplitude-invariant) and i_f [A]; speed_rpm [rpm] (optional, for voltages).
+    L_ew [H]: analytic end-winding leakage inductance per phase, already included in
+    psi_abc (psi_abc = psi_2D + L_ew i_abc), hence in psi_d and psi_q.
     """
 
     design: str
@@ -238,6 +282,7 @@ class CaseResult:
     solve_time: np.ndarray
     speed_rpm: float | None = None
     extras: dict = field(default_factory=dict)
+    L_ew: float = 0.0
 
     @property
     def mean_torque(self) -> float:
@@ -262,9 +307,25 @@ class CaseResult:
         omega = self.pole_pairs * self.speed_rpm * 2 * math.pi / 60.0
         return -omega * float(np.mean(self.psi_q)), omega * float(np.mean(self.psi_d))
 
+    def back_emf(self, speed_rpm: float | None = None):
+        """Phase-A and line A-B EMF over one electrical period (:mod:`pipeline.post.backemf`)
+        at ``speed_rpm`` (default: the case's speed); None without a speed or when the
+        positions do not tile pi/3 el. in equal steps (e.g. a custom ``span_el``)."""
+        speed = self.speed_rpm if speed_rpm is None else speed_rpm
+        if speed is None or self.torque.size < 1:
+            return None
+        n = self.theta_el.size
+        span = (self.theta_el[-1] - self.theta_el[0]) * n / max(n - 1, 1) if n > 1 else None
+        if span is None or not math.isclose(span, math.pi / 3, rel_tol=1e-6):
+            return None
+        theta, psi_a = full_period(self.psi_abc, self.theta_el)
+        return back_emf(theta, psi_a, speed, self.pole_pairs)
+
     def summary(self) -> dict:
         """Scalar summary with unit-suffixed keys (SI)."""
         v_d, v_q = self.voltages_dq()
+        emf = self.back_emf()
+        nan = math.nan
         return {
             "design": self.design,
             "level": self.level,
@@ -279,12 +340,19 @@ class CaseResult:
             "psi_d_Wb": float(np.mean(self.psi_d)),
             "psi_q_Wb": float(np.mean(self.psi_q)),
             "psi_f_Wb": float(np.mean(self.psi_f)),
+            "L_ew_H": self.L_ew,
             "newton_iterations_mean": float(np.mean(self.iterations)),
             "newton_iterations_max": int(np.max(self.iterations)),
             "solve_time_per_position_s": float(np.mean(self.solve_time)),
             "speed_rpm": self.speed_rpm,
             "v_d_V": v_d,
             "v_q_V": v_q,
+            "emf_phase_fundamental_peak_V": emf.phase_fundamental if emf else nan,
+            "emf_phase_rms_V": emf.phase_rms if emf else nan,
+            "emf_line_rms_V": emf.line_rms if emf else nan,
+            "emf_line_fundamental_rms_V": emf.line_fundamental_rms if emf else nan,
+            "emf_thd_phase": emf.thd_phase if emf else nan,
+            "emf_thd_line": emf.thd_line if emf else nan,
         }
 
     def to_dataset(self):
@@ -319,6 +387,22 @@ class CaseResult:
                 "phase": ("phase", ["A", "B", "C"], {"long_name": "stator phase"}),
             },
         )
+        emf = self.back_emf()
+        if emf is not None:
+            th = ("theta_period",)
+            ds = ds.assign_coords(
+                theta_period=(th, emf.theta, {"units": "rad", "long_name": "electrical angle"}),
+                harmonic=(("harmonic",), emf.orders, {"long_name": "harmonic order"}),
+            )
+            ds["psi_a_period"] = var(th, emf.psi_a, "Wb", "phase A flux linkage, one period")
+            ds["emf_phase"] = var(th, emf.e_phase, "V", "phase A back-EMF d psi_a/dt")
+            ds["emf_line"] = var(th, emf.e_line, "V", "line A-B back-EMF")
+            ds["emf_phase_harmonics"] = var(
+                ("harmonic",), emf.phase_harmonics, "V", "phase EMF amplitude (peak) per order"
+            )
+            ds["emf_line_harmonics"] = var(
+                ("harmonic",), emf.line_harmonics, "V", "line EMF amplitude (peak) per order"
+            )
         ds.attrs.update(
             {
                 "design": self.design,
@@ -328,12 +412,27 @@ class CaseResult:
                 "i_d_A": self.i_d,
                 "i_q_A": self.i_q,
                 "i_f_A": self.i_f,
+                "L_ew_H": self.L_ew,
                 "speed_rpm": float("nan") if self.speed_rpm is None else self.speed_rpm,
                 "package_version": pipeline.__version__,
                 "workflow": "edrive case",
             }
         )
         return ds
+
+
+def solve_position(m: MachineModel, k: int, i_abc, i_f: float = 0.0, a0=None, tol: float = 1e-8):
+    """Solve ``m`` at pitch count ``k`` with phase currents ``i_abc`` (3,) [A] and field
+    current ``i_f`` [A]; returns the solver's :class:`MagnetostaticResult`."""
+    ne = m.solver.basis.mesh.t.shape[1]
+    cur = np.zeros(ne)
+    for idx, area, ph, sg in m.coils:
+        cur[idx] = m.turns_per_coil * i_abc[ph] * sg / (m.parallel_paths * area)
+    for idx, area, sg in m.field_coils:
+        cur[idx] = m.field_turns * i_f * sg / area
+    ties = m.static_ties + [m.interface.ties(int(k), antiperiodic=m.antiperiodic)]
+    cons = build_constraints(m.solver.basis.N, m.dirichlet, ties)
+    return m.solver.solve(cons, current_density=cur, a0=a0, tol=tol)
 
 
 def _check_inputs(design: Design, i_d, i_q, i_f, positions, span_el, speed_rpm) -> None:
@@ -366,15 +465,25 @@ def run_case(
     magnet_temperature_C: float = 20.0,
     tol: float = 1e-8,
     sector: bool = True,
+    keep_fields: bool = False,
 ) -> CaseResult:
     """Solve one operating point at ``positions`` rotor positions over ``span_el`` [rad el.].
 
     i_d, i_q [A] peak phase current (amplitude-invariant dq), i_f [A] field current
     (EESM only); magnet_temperature_C [degC]; ``sector=False`` solves the full machine
-    (a check of the sector model). Positions are spaced by whole interface pitches, starting at the pitch
-    nearest theta_el = 0; currents follow the actual theta_el of each position.
+    (a check of the sector model). Positions are spaced by whole interface pitches, starting at the
+    pitch nearest theta_el = 0; currents follow the actual theta_el of each position.
+
+    ``extras`` always holds ``a_last`` (A_z dofs [Wb/m] of the last position), ``k_last``
+    (its pitch count) and ``pitch_counts``. With ``keep_fields`` it also holds
+    ``b_elements`` (n_positions, 2, n_elements) [T], the element-mean flux density in the
+    mesh frame (rotor elements in the rotor frame, i.e. as seen by the moving iron),
+    ``a_positions`` (n_positions, n_dofs) [Wb/m], ``regions`` (kind -> element indices:
+    stator_teeth, stator_yoke, rotor_core, magnets) and ``element_area`` [m^2] (of the
+    sector mesh: volumes are area * n_sectors * stack length; ``n_sectors`` is stored too).
     """
     d = load_design(design) if isinstance(design, str | Path) else design
+    level_name = getattr(level, "level", level)  # a MeshSettings (custom mesh) or a name
     i_d, i_q, i_f = float(i_d), float(i_q), float(i_f)
     _check_inputs(d, i_d, i_q, i_f, positions, span_el, speed_rpm)
     m = machine_model(d, level, magnet_temperature_C, sector)
@@ -388,18 +497,13 @@ def run_case(
     i_abc = np.zeros((3, n))
     ne = basis.mesh.t.shape[1]
     a_prev = None
+    b_el = np.zeros((n, 2, ne)) if keep_fields else None
+    a_all = np.zeros((n, basis.N)) if keep_fields else None
     for j, k in enumerate(ks):
         t0 = time.perf_counter()
         theta = m.theta_el(int(k))
         i_ph = abc_from_dq(i_d, i_q, theta)
-        cur = np.zeros(ne)
-        for idx, area, ph, sg in m.coils:
-            cur[idx] = m.turns_per_coil * i_ph[ph] * sg / (m.parallel_paths * area)
-        for idx, area, sg in m.field_coils:
-            cur[idx] = m.field_turns * i_f * sg / area
-        ties = m.static_ties + [iface.ties(int(k), antiperiodic=m.antiperiodic)]
-        cons = build_constraints(basis.N, m.dirichlet, ties)
-        res = m.solver.solve(cons, current_density=cur, a0=a_prev, tol=tol)
+        res = solve_position(m, int(k), i_ph, i_f, a0=a_prev, tol=tol)
         a_prev = res.a
         torque = arkkio_torque(basis, res.a, m.band, m.radii["sliding"], m.radii["band_outer"], L)
         a_int = np.asarray((basis.interpolate(res.a) * basis.dx).sum(axis=1))  # [Wb]
@@ -411,6 +515,10 @@ def run_case(
             m.n_sectors * L * m.field_turns * sg * a_int[idx].sum() / area
             for idx, area, sg in m.field_coils
         )
+        if keep_fields:
+            a_all[j] = res.a
+            g = np.einsum("ie,ixe->xe", res.a[m.solver.dofs], m.solver.grad_int)
+            b_el[j, 0], b_el[j, 1] = g[1] / m.element_area, -g[0] / m.element_area
         out["theta"][j] = theta
         out["angle"][j] = iface.rotation_angle(int(k))
         out["torque"][j] = m.n_sectors * torque
@@ -421,10 +529,29 @@ def run_case(
             "%s k=%d theta_el=%.2f deg: T=%.3f N m, %d Newton steps, %.2f s",
             d.name, k, math.degrees(theta), out["torque"][j], res.iterations, out["time"][j],
         )  # fmt: skip
+    L_ew = design_end_winding_inductance(d)
+    psi_2d = psi_abc.copy()
+    psi_abc = psi_abc + L_ew * i_abc
     psi_d, psi_q = dq_from_abc(psi_abc, out["theta"])
+    extras = {
+        "psi_abc_2d": psi_2d,
+        "a_last": a_prev,
+        "k_last": int(ks[-1]),
+        "pitch_counts": ks,
+        "magnet_temperature_C": float(magnet_temperature_C),
+        "sector": bool(sector),
+    }
+    if keep_fields:
+        extras.update(
+            b_elements=b_el,
+            a_positions=a_all,
+            regions={key: v.copy() for key, v in m.regions.items()},
+            element_area=m.element_area.copy(),
+            n_sectors=m.n_sectors,
+        )
     return CaseResult(
         design=d.name,
-        level=level,
+        level=level_name,
         mesh_key=m.mesh_key,
         design_hash=d.content_hash(),
         i_d=i_d,
@@ -442,6 +569,8 @@ def run_case(
         iterations=out["iters"].astype(int),
         solve_time=out["time"],
         speed_rpm=speed_rpm,
+        extras=extras,
+        L_ew=L_ew,
     )
 
 
@@ -484,8 +613,15 @@ def cmd_case(args) -> int:
     from pipeline.io.store import write_dataset
 
     path = write_dataset(res.to_dataset(), _case_path(res))
+    from pipeline.post.export import case_snapshot, plot_field, write_vtu
+
+    snap = case_snapshot(res)
+    png = plot_field(snap, path.with_suffix(".png"))
+    vtu = write_vtu(snap, path.with_suffix(".vtu"))
     s = res.summary()
     s["output"] = str(path)
+    s["picture"] = str(png)
+    s["field_vtu"] = str(vtu)
     if getattr(args, "json", False):
         print(json.dumps(s, indent=1, sort_keys=True))
     else:
@@ -501,6 +637,7 @@ def cmd_case(args) -> int:
                     f"  Newton {s['newton_iterations_mean']:.1f} mean / "
                     f"{s['newton_iterations_max']} max iterations, "
                     f"{s['solve_time_per_position_s']:.2f} s per position",
+                    f"  end-winding leakage L_ew {1e6 * res.L_ew:.1f} uH per phase (in psi)",
                     *(
                         [
                             f"  at {res.speed_rpm:g} rpm: v_d {s['v_d_V']:.1f} V, v_q {s['v_q_V']:.1f} V"
@@ -508,7 +645,20 @@ def cmd_case(args) -> int:
                         if res.speed_rpm is not None
                         else []
                     ),
+                    *(
+                        [
+                            f"  back-EMF: phase fundamental {s['emf_phase_fundamental_peak_V']:.1f} V"
+                            f" peak, line-line {s['emf_line_rms_V']:.1f} V rms "
+                            f"(fundamental {s['emf_line_fundamental_rms_V']:.1f} V rms), THD "
+                            f"{100 * s['emf_thd_phase']:.1f} % phase / "
+                            f"{100 * s['emf_thd_line']:.1f} % line"
+                        ]
+                        if math.isfinite(s["emf_line_rms_V"])
+                        else []
+                    ),
                     f"  written: {path}",
+                    f"  field picture (last position): {png}",
+                    f"  field for ParaView (last position): {vtu}",
                 ]
             )
         )

@@ -1,0 +1,148 @@
+"""Speed and mesh convergence of one motor operating point (prints figures; not a test).
+
+Per design (prius_2004, gen5_eesm, zoe_eesm) and mesh level (ci, fine): unknowns, Newton
+iterations, wall time per nonlinear solve over a 12-position sweep (60 el. deg) with warm
+starts and the cached sparsity pattern / symbolic factorisation, solves per second, and
+the ratio to a naive fresh solve at each position (cold start from A = 0 and a new
+pattern + symbolic analysis, i.e. the solver's pattern cache cleared). Then the mean
+torque and psi_d at the rated point on ci, fine and a finer reference mesh ("xfine",
+built with smaller size factors through geometries.settings.MeshSettings), with the
+errors of ci and fine against it and a Richardson estimate of the converged value.
+
+Rated point (documented choice): i_q = 250 A peak for the Prius 2004 (ORNL: 325 A peak at
+the 400 N m peak; 250 A = 77 % of it), and the same 77 % of ``max_phase_current`` for the
+EESMs with i_f = ``max_field_current``; i_d = 0.
+
+Run: python benchmarks/bench_em_case.py [design ...] [--no-ref]   (one core, ~2-4 min)
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from geometries.settings import MeshSettings  # noqa: E402
+from pipeline.design import load_design  # noqa: E402
+from pipeline.em.constraints import build_constraints  # noqa: E402
+from pipeline.em.machine import machine_model, run_case, solve_position  # noqa: E402
+from pipeline.em.park import abc_from_dq  # noqa: E402
+
+DESIGNS = ("prius_2004", "gen5_eesm", "zoe_eesm")
+POSITIONS = 12
+RATED_FRACTION = 250.0 / 325.0
+#: reference mesh: about 2.7x the fine level's unknowns (Prius: 29.8k vs 11.1k)
+REFERENCE = MeshSettings(
+    level="xfine",
+    gap_layers=9,
+    gap_aspect=1.0,
+    slot_pitch_divisions=10.0,
+    growth=0.1,
+    curvature_divisions=144,
+)
+
+
+def rated_point(name: str) -> tuple[float, float, float]:
+    d = load_design(name)
+    if name == "prius_2004":
+        return 0.0, 250.0, 0.0
+    i_f = d.ratings.max_field_current if d.kind == "eesm" else 0.0
+    return 0.0, round(RATED_FRACTION * d.ratings.max_phase_current), i_f
+
+
+def sweep_timing(name: str, level, i_d: float, i_q: float, i_f: float) -> dict:
+    m = machine_model(name, level)
+    step = max(1, int(round(np.pi / 3 / POSITIONS / (m.design.pole_pairs * m.interface.pitch))))
+    ks = [int(k) for k in m.k0 + step * np.arange(POSITIONS)]
+    currents = [abc_from_dq(i_d, i_q, m.theta_el(k)) for k in ks]
+    ties = m.static_ties + [m.interface.ties(ks[0], antiperiodic=m.antiperiodic)]
+    n_red = build_constraints(m.solver.basis.N, m.dirichlet, ties).n_reduced
+    # warm-up: one pass fills the pattern cache (as any sweep after the first would)
+    a = None
+    for k, i in zip(ks, currents, strict=True):
+        a = solve_position(m, k, i, i_f, a0=a).a
+    warm_t, warm_it, a = [], [], None
+    for k, i in zip(ks, currents, strict=True):
+        t0 = time.perf_counter()
+        res = solve_position(m, k, i, i_f, a0=a)
+        warm_t.append(time.perf_counter() - t0)
+        warm_it.append(res.iterations)
+        a = res.a
+    cold_t, cold_it = [], []
+    for k, i in zip(ks, currents, strict=True):
+        m.solver._cache.clear()  # naive: new pattern and symbolic factorisation
+        t0 = time.perf_counter()
+        res = solve_position(m, k, i, i_f, a0=None)
+        cold_t.append(time.perf_counter() - t0)
+        cold_it.append(res.iterations)
+    return {
+        "dofs": m.solver.ndof,
+        "unknowns": n_red,
+        "backend": m.solver.backend,
+        "warm_s": float(np.mean(warm_t)),
+        "warm_it": float(np.mean(warm_it)),
+        "cold_s": float(np.mean(cold_t)),
+        "cold_it": float(np.mean(cold_it)),
+    }
+
+
+def main(argv: list[str]) -> None:
+    names = [a for a in argv if not a.startswith("--")] or list(DESIGNS)
+    with_ref = "--no-ref" not in argv
+    print(f"one core (OMP/OPENBLAS threads = {os.environ['OMP_NUM_THREADS']}), "
+          f"{POSITIONS} positions over 60 el. deg, Newton tol 1e-8")  # fmt: skip
+    print(
+        f"{'design':11s} {'level':5s} {'unknowns':>8s} {'backend':>8s} {'Newton':>6s} "
+        f"{'s/solve':>8s} {'solves/s':>8s} {'naive Newton':>12s} {'naive s':>8s} {'speed-up':>8s}"
+    )
+    conv = {}
+    for name in names:
+        i_d, i_q, i_f = rated_point(name)
+        for level in ("ci", "fine"):
+            t = sweep_timing(name, level, i_d, i_q, i_f)
+            print(
+                f"{name:11s} {level:5s} {t['unknowns']:8d} {t['backend']:>8s} "
+                f"{t['warm_it']:6.1f} {t['warm_s']:8.3f} {1 / t['warm_s']:8.1f} "
+                f"{t['cold_it']:12.1f} {t['cold_s']:8.3f} {t['cold_s'] / t['warm_s']:7.2f}x"
+            )
+        rows = {}
+        for level in ("ci", "fine") + ((REFERENCE,) if with_ref else ()):
+            t0 = time.perf_counter()
+            r = run_case(name, i_d, i_q, i_f, positions=POSITIONS, level=level)
+            s = r.summary()
+            rows[r.level] = (r.mean_torque, s["psi_d_Wb"], s["psi_q_Wb"], time.perf_counter() - t0)
+        conv[name] = ((i_d, i_q, i_f), rows)
+    print("\nmean torque and psi_d at the rated point (12 positions), errors vs the reference")
+    for name, ((i_d, i_q, i_f), rows) in conv.items():
+        ref_key = "xfine" if "xfine" in rows else "fine"
+        t_ref, psi_ref = rows[ref_key][0], rows[ref_key][1]
+        t_rich = None
+        if ref_key == "xfine":  # Richardson from the three levels (geometric refinement)
+            t1, t2, t3 = rows["ci"][0], rows["fine"][0], rows["xfine"][0]
+            if (t2 - t3) != 0 and (t1 - t2) / (t2 - t3) > 1:
+                t_rich = t3 - (t2 - t3) / ((t1 - t2) / (t2 - t3) - 1)
+        print(f"{name} (i_d {i_d:g} A, i_q {i_q:g} A, i_f {i_f:g} A), reference = {ref_key}")
+        for lvl, (tq, psd, psq, dt) in rows.items():
+            extra = f", vs Richardson {100 * (tq / t_rich - 1):+.3f} %" if t_rich else ""
+            print(
+                f"  {lvl:5s} T {tq:9.3f} N m ({100 * (tq / t_ref - 1):+.3f} %{extra})  "
+                f"psi_d {psd:.5f} Wb ({100 * (psd / psi_ref - 1):+.3f} %)  psi_q {psq:.5f} Wb"
+                f"  [case {dt:.1f} s]"
+            )
+        if t_rich:
+            print(f"  Richardson-extrapolated torque {t_rich:.3f} N m")
+        tc, tf = rows["ci"][0], rows["fine"][0]
+        print(f"  ci vs fine: torque {100 * (tc / tf - 1):+.3f} %, psi_d "
+              f"{100 * (rows['ci'][1] / rows['fine'][1] - 1):+.3f} %")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
