@@ -3,14 +3,16 @@
 Run: ``python benchmarks/bench_sweep.py`` (about 1 minute on 2 cores). Prints:
 1. per-task overhead of ``run_sweep`` (submit, as_completed, atomic JSON write, gather)
    from a sweep of trivial tasks on one worker;
-2. wall time of a 16-case sweep of ~1 s CPU-bound numpy tasks on 1 and 2 workers and the
-   parallel efficiency t1 / (2 t2);
+2. wall time of a 16-case sweep on 1 and 2 workers and the parallel efficiency t1 / (2 t2):
+   (a) ~1 s CPU-bound numpy tasks, (b) real ``case`` tasks (prius_2004, ci, 24 rotor
+   positions each, the workers' environment printed: malloc thresholds, BLAS threads);
 3. scheduler time per task for 10,000 trivial tasks (``client.map`` + ``wait``).
 Task functions defined here live in ``__main__`` and are shipped to the workers by value.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import tempfile
@@ -57,6 +59,63 @@ def _workflow(folder: Path, kind: str, n: int) -> Path:
     return p
 
 
+def _case_workflow(folder: Path) -> Path:
+    p = folder / "cases.toml"
+    i_q = ", ".join(str(20.0 * (k + 1)) for k in range(16))
+    p.write_text(
+        'name = "bench_cases"\ndesign = "prius_2004"\ncompute = "case"\n[operating_points]\n'
+        f"i_d_A = [-100.0]\ni_q_A = [{i_q}]\npositions = [24]\n"
+    )
+    return p
+
+
+def _case_efficiency(tmp: Path) -> None:
+    """16 real case tasks (prius_2004 ci, 24 positions) on 1 and 2 workers."""
+    from distributed import Client
+
+    from pipeline.design import load_design
+    from pipeline.mesh import get_mesh
+    from pipeline.sweep import WORKER_ENV
+
+    get_mesh(load_design("prius_2004"), "ci")  # the mesh exists before timing
+    wf = load_workflow(_case_workflow(tmp))
+    times, cpu = {}, {}
+    for workers in (1, 2):
+        with local_cluster(n_workers=workers, dashboard=False) as lc, Client(lc) as client:
+            client.wait_for_workers(workers)
+            env = client.run(lambda: {k: os.environ.get(k) for k in WORKER_ENV})
+            # warm each worker's machine model (built once per process) before timing
+            client.run(_warm)
+            t0 = time.perf_counter()
+            s = run_sweep(wf, tmp / f"cases{workers}", client=client, gather_dataset=False)
+            times[workers] = time.perf_counter() - t0
+        store = tmp / f"cases{workers}" / "bench_cases" / "tasks"
+        recs = [json.loads(p.read_text()) for p in store.glob("*.json")]
+        cpu[workers] = sum(r["cpu_s"] for r in recs) / len(recs)
+        print(
+            f"16 case tasks (prius ci, 24 positions) on {workers} worker(s): {times[workers]:.2f} s "
+            f"(done {s.done}; mean task CPU {cpu[workers]:.2f} s)"
+        )
+    print(f"worker environment: {sorted(set(tuple(sorted(e.items())) for e in env.values()))}")
+    print(
+        f"case tasks: speed-up {times[1] / times[2]:.2f}x, parallel efficiency "
+        f"{times[1] / (2 * times[2]) * 100:.0f} %"
+    )
+    # contention check: cores actually used (task CPU / wall) and the per-task CPU ratio,
+    # which bounds the efficiency two free cores would give
+    used = {w: 16 * cpu[w] / times[w] for w in times}
+    print(
+        f"cores used: {used[1]:.2f} (1 worker), {used[2]:.2f} (2 workers); task CPU 1 vs 2 "
+        f"workers {cpu[1] / cpu[2] * 100:.0f} % (load average {os.getloadavg()[0]:.1f})"
+    )
+
+
+def _warm() -> None:
+    from pipeline.em.machine import run_case
+
+    run_case("prius_2004", 0.0, 100.0, positions=1)
+
+
 def main() -> None:
     from distributed import Client, wait
 
@@ -97,6 +156,7 @@ def main() -> None:
         print(
             f"speed-up 2 vs 1 worker: {times[1] / times[2]:.2f}x, parallel efficiency {times[1] / (2 * times[2]) * 100:.0f} %"
         )
+        _case_efficiency(tmp)
 
         # 3. scheduler time per task
         with local_cluster(n_workers=2, dashboard=False) as lc, Client(lc) as client:

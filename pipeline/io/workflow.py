@@ -1,0 +1,336 @@
+"""Workflow files and task lists: parsing and validation (no Dask; :mod:`pipeline.sweep` runs them).
+
+A workflow TOML names a base design, a mesh level, a task kind and a grid::
+
+    name = "gen5_design_sweep"
+    design = "gen5_eesm"          # reference name or path (relative to the workflow file)
+    level = "ci"                  # "ci" | "fine"
+    compute = "mesh"              # a registered task kind: "mesh", "case", ...
+    output = "netcdf"             # or "zarr" (if installed)
+
+    [design_grid]                 # Cartesian product; or [[design_list]] tables
+    "stator.stack_length_mm" = [160, 200]
+    "rotor.field_turns" = [70, 80]
+
+    [operating_points]            # optional Cartesian product passed to every task
+    i_d_A = [0, -100]
+    i_q_A = [200]
+    positions = [12]
+
+Everything is validated before any task starts: a malformed file raises a one-line
+:class:`~pipeline.errors.WorkflowError`; a variant the design rejects (DesignError) becomes a
+task carrying its reason (recorded as failed, never run). :func:`make_workflow` builds the
+same object from code (flux maps).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pipeline
+from pipeline.errors import DesignError, WorkflowError
+from pipeline.io.store import task_hash
+from pipeline.io.tables import UNIT_SCALE, canonical
+
+__all__ = [
+    "OPERATING_KEYS",
+    "TaskKind",
+    "TASKS",
+    "register_task",
+    "registered_kinds",
+    "Task",
+    "Workflow",
+    "load_workflow",
+    "make_workflow",
+]
+
+#: operating-point keys a workflow may sweep, with their type (positions: whole number)
+OPERATING_KEYS = {
+    "i_d_A": float,
+    "i_q_A": float,
+    "i_f_A": float,
+    "speed_rpm": float,
+    "positions": int,
+}
+TOP_KEYS = {
+    "name",
+    "design",
+    "level",
+    "compute",
+    "design_grid",
+    "design_list",
+    "operating_points",
+    "output",
+    "description",
+}
+
+
+# --- task registry ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class TaskKind:
+    """A task kind: ``function(design, level, operating_point) -> {name: [value, units, long_name]}``.
+
+    ``needs_mesh``: the sweep builds the design's mesh (once per distinct mesh) before the
+    task runs; the task then gets it from the cache with ``get_mesh(design, level)``.
+    """
+
+    name: str
+    function: Callable[[Any, str, dict], dict]
+    needs_mesh: bool = True
+
+
+TASKS: dict[str, TaskKind] = {}
+
+
+def register_task(name: str, needs_mesh: bool = True) -> Callable:
+    """Decorator registering a task kind under ``name`` (one function per kind)."""
+
+    def deco(fn: Callable) -> Callable:
+        TASKS[name] = TaskKind(name, fn, needs_mesh)
+        return fn
+
+    return deco
+
+
+def registered_kinds() -> dict[str, TaskKind]:
+    """All task kinds, the built-in ones (:mod:`pipeline.tasks`) included."""
+    import pipeline.tasks  # noqa: F401 - registers "mesh" and "case"
+
+    return TASKS
+
+
+# --- workflow --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Task:
+    """One (design variant, operating point); ``design`` is None when the variant was rejected."""
+
+    key: str
+    labels: dict
+    operating_point: dict
+    design: Any
+    error: str | None = None
+    mesh_key: str | None = None
+
+
+@dataclass(frozen=True)
+class Workflow:
+    name: str
+    path: Path | None
+    design_name: str
+    design_hash: str
+    level: str
+    kind: TaskKind
+    output: str
+    dims: list[str]
+    tasks: list[Task] = field(repr=False)
+
+
+def _wf(key: str, value: object, rule: str) -> WorkflowError:
+    return WorkflowError(f"{key} = {value!r}: {rule}")
+
+
+def _resolve_field(base, key: str) -> tuple[str, float, type]:
+    """``"stator.stack_length_mm"`` -> (SI path, scale, field type); WorkflowError if unknown."""
+    *heads, last = key.split(".")
+    obj = base
+    for h in heads:
+        names = [f.name for f in dataclasses.fields(obj)] if dataclasses.is_dataclass(obj) else []
+        if h not in names or not dataclasses.is_dataclass(getattr(obj, h)):
+            raise _wf(key, h, "unknown design table")
+        obj = getattr(obj, h)
+    for f in dataclasses.fields(obj):
+        unit = f.metadata.get("unit")
+        if unit and last == f"{f.name}_{unit}":
+            return ".".join([*heads, f.name]), UNIT_SCALE[unit], float
+        if not unit and last == f.name:
+            value = getattr(obj, f.name)
+            if not isinstance(value, int | float) or isinstance(value, bool):
+                raise _wf(key, last, "only numeric design fields can be swept")
+            return ".".join([*heads, f.name]), 1.0, type(value)
+        if last.startswith(f"{f.name}_") and (unit or last[len(f.name) + 1 :] in UNIT_SCALE):
+            rule = f"this field is written {f.name}_{unit}" if unit else "this field has no unit"
+            raise _wf(key, last, f"wrong unit; {rule}")
+    known = sorted(
+        f"{f.name}_{f.metadata['unit']}" if f.metadata.get("unit") else f.name
+        for f in dataclasses.fields(obj)
+    )
+    raise _wf(key, last, f"unknown design field; expected one of {known}")
+
+
+def _check_value(key: str, v: object, tp: type) -> None:
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        raise _wf(key, v, "must be a number")
+    if tp is int and not isinstance(v, int):
+        raise _wf(key, v, "must be an integer")
+
+
+def _check_op(k: str, v: object) -> None:
+    where = f"operating_points.{k}"
+    if k not in OPERATING_KEYS:
+        raise _wf(where, v, f"unknown key; expected one of {list(OPERATING_KEYS)}")
+    _check_value(where, v, OPERATING_KEYS[k])
+    if k == "positions" and v < 1:
+        raise _wf(where, v, "must be >= 1")
+    if k in ("i_f_A", "speed_rpm") and v < 0:
+        raise _wf(where, v, "must be >= 0")
+
+
+def _grid(table: object, where: str, check: Callable[[str, object], None]) -> list[dict]:
+    if not isinstance(table, dict) or not table:
+        raise _wf(where, table, "must be a non-empty table")
+    axes = []
+    for k, vals in table.items():
+        vals = vals if isinstance(vals, list) else [vals]
+        if not vals:
+            raise _wf(f"{where}.{k}", vals, "empty grid")
+        for v in vals:
+            check(k, v)
+        axes.append([(k, v) for v in vals])
+    return [dict(combo) for combo in itertools.product(*axes)]
+
+
+def _tasks(base, variants, resolved, ops, level: str, kind: TaskKind) -> list[Task]:
+    from geometries.settings import mesh_settings
+    from pipeline.mesh import mesh_key
+
+    settings = canonical(mesh_settings(level, True))
+    version = pipeline.__version__
+    tasks: list[Task] = []
+    for labels in variants:
+        changes = {
+            resolved[k][0]: v * resolved[k][1] if resolved[k][2] is float else v
+            for k, v in labels.items()
+        }
+        try:
+            design, error = (base.with_changes(changes) if changes else base), None
+            dcanon = canonical(design)
+            mkey = mesh_key(design, mesh_settings(level, True)) if kind.needs_mesh else None
+        except DesignError as exc:
+            design, error, mkey = None, f"DesignError: {exc}", None
+            dcanon = {"base": canonical(base), "changes": canonical(labels), "rejected": True}
+        for op in ops:
+            key = task_hash(dcanon, settings, canonical(op), kind.name, version)
+            tasks.append(Task(key, {**labels, **op}, op, design, error, mkey))
+    if len({t.key for t in tasks}) != len(tasks):
+        raise _wf("design_grid", "...", "two grid points give the same design and operating point")
+    return tasks
+
+
+def make_workflow(
+    name: str,
+    design,
+    level: str,
+    kind: str,
+    operating_points: list[dict],
+    dims: list[str] | None = None,
+    output: str = "netcdf",
+) -> Workflow:
+    """A workflow of one design over a list of operating points, built from code.
+
+    ``operating_points`` entries use the keys of :data:`OPERATING_KEYS` (checked here).
+    """
+    kinds = registered_kinds()
+    if kind not in kinds:
+        raise _wf("compute", kind, f"unknown task kind; known: {', '.join(sorted(kinds))}")
+    if level not in ("ci", "fine"):
+        raise _wf("level", level, "must be ci or fine")
+    if not operating_points:
+        raise _wf("operating_points", operating_points, "empty grid")
+    for op in operating_points:
+        for k, v in op.items():
+            _check_op(k, v)
+    tasks = _tasks(design, [{}], {}, operating_points, level, kinds[kind])
+    dims = dims if dims is not None else sorted({k for op in operating_points for k in op})
+    return Workflow(
+        name, None, design.name, design.content_hash(), level, kinds[kind], output, dims, tasks
+    )
+
+
+def load_workflow(path: str | Path, kinds: dict[str, TaskKind] | None = None) -> Workflow:
+    """Read and fully validate a workflow file; every design variant is constructed here."""
+    from pipeline.design import load_design
+    from pipeline.io.toml import read_toml
+
+    kinds = registered_kinds() if kinds is None else kinds
+    path = Path(path)
+    if not path.exists():
+        raise _wf("workflow", str(path), "file does not exist")
+    try:
+        table = read_toml(path)
+    except DesignError as exc:
+        raise WorkflowError(str(exc)) from None
+    for k in table:
+        if k not in TOP_KEYS:
+            raise _wf(k, table[k], f"unknown key; expected one of {sorted(TOP_KEYS)}")
+    for k in ("name", "design", "compute"):
+        if not isinstance(table.get(k), str) or not table.get(k):
+            raise _wf(k, table.get(k), "is required (a string)")
+    name = table["name"]
+    if not name.replace("_", "").replace("-", "").isalnum():
+        raise _wf("name", name, "must be letters, digits, '-' and '_'")
+    level = table.get("level", "ci")
+    if level not in ("ci", "fine"):
+        raise _wf("level", level, "must be ci or fine")
+    if table["compute"] not in kinds:
+        raise _wf(
+            "compute", table["compute"], f"unknown task kind; known: {', '.join(sorted(kinds))}"
+        )
+    kind = kinds[table["compute"]]
+    output = table.get("output", "netcdf")
+    if output not in ("netcdf", "zarr"):
+        raise _wf("output", output, "must be netcdf or zarr")
+    if output == "zarr":
+        try:
+            import zarr  # noqa: F401
+        except ImportError:
+            raise _wf("output", output, "zarr is not installed; use netcdf") from None
+    dref = table["design"]
+    if dref.endswith(".toml") and not Path(dref).is_absolute():
+        dref = str(path.parent / dref)
+    try:
+        base = load_design(dref)
+    except DesignError as exc:
+        raise WorkflowError(f"design: {exc}") from None
+
+    if "design_grid" in table and "design_list" in table:
+        raise _wf("design_grid", "...", "give either [design_grid] or [[design_list]], not both")
+    resolved: dict[str, tuple[str, float, type]] = {}
+
+    def check_design(k: str, v: object) -> None:
+        if k not in resolved:
+            resolved[k] = _resolve_field(base, k)
+        _check_value(k, v, resolved[k][2])
+
+    if "design_grid" in table:
+        variants = _grid(table["design_grid"], "design_grid", check_design)
+        dims = list(table["design_grid"])
+    elif "design_list" in table:
+        lst = table["design_list"]
+        if not isinstance(lst, list) or not lst:
+            raise _wf("design_list", lst, "must be a non-empty array of tables")
+        variants = []
+        for i, entry in enumerate(lst):
+            if not isinstance(entry, dict) or not entry:
+                raise _wf(f"design_list[{i}]", entry, "must be a non-empty table")
+            for k, v in entry.items():
+                check_design(k, v)
+            variants.append(dict(entry))
+        dims = sorted({k for e in variants for k in e})
+    else:
+        variants, dims = [{}], []
+
+    ops = [{}]
+    if "operating_points" in table:
+        ops = _grid(table["operating_points"], "operating_points", _check_op)
+        dims = dims + list(table["operating_points"])
+    if kind.name == "case" and base.kind != "eesm" and any(op.get("i_f_A") for op in ops):
+        raise _wf("operating_points.i_f_A", "> 0", f"{base.name} has no field winding")
+    tasks = _tasks(base, variants, resolved, ops, level, kind)
+    return Workflow(
+        name, path.resolve(), base.name, base.content_hash(), level, kind, output, dims, tasks
+    )
