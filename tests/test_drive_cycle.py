@@ -80,6 +80,23 @@ def test_loss_function_bookkeeping():
     assert_allclose(no_regen.dc_energy, base.traction_energy + 300.0 * 1800.0, rtol=1e-12)
 
 
+def test_regenerative_torque_limit_hand_computed():
+    # constant deceleration 1 m/s^2 from 20 m/s on a vehicle without road load: braking
+    # force m a = 2000 N, motor torque -2000 * 0.35 / 10 = -70 N m; a -35 N m limit halves
+    # the recovered energy (the friction brakes take the rest), a 0 limit removes it
+    v = Vehicle(mass=2000.0, f0=0.0, f1=0.0, f2=0.0, wheel_radius=0.35, gear_ratio=10.0)
+    t = np.linspace(0.0, 20.0, 2001)
+    cycle = DriveCycle(time=t, speed=20.0 - t)
+    full = cycle_energy(v, cycle)
+    half = cycle_energy(v, cycle, regenerative_torque_limit=lambda w: np.full_like(w, -35.0))
+    none = cycle_energy(v, cycle, regenerative_torque_limit=lambda w: 0.0 * w)
+    # kinetic energy 0.5 m v^2 = 400 kJ; trapezoid on a linear ramp: exact but for the
+    # one-sided gradient at the two end samples (dt = 0.01 s): rtol 1e-3
+    assert_allclose(full.regenerated_energy, 0.5 * 2000.0 * 20.0**2, rtol=1e-3)
+    assert_allclose(half.regenerated_energy, 0.5 * full.regenerated_energy, rtol=1e-12)
+    assert none.regenerated_energy == 0.0
+
+
 def test_ix3_data_file_has_sources_and_hand_road_load():
     vehicle = load_vehicle("ix3")
     # f0 = 0.0085 * 2260 * 9.80665 = 188.3857 N; f2 = 0.5 * 1.189 * 0.29 * 2.60 = 0.448253

@@ -169,16 +169,22 @@ def cycle_energy(
     regenerative_braking: bool = True,
     auxiliary_power: float = 0.0,
     grade: ArrayLike = 0.0,
+    regenerative_torque_limit: Callable[[np.ndarray], ArrayLike] | None = None,
 ) -> CycleEnergy:
     """DC-link energy over a cycle (see module docstring).
 
     loss_function(omega_motor [rad/s], torque_motor [N m]) -> loss [W] (vectorised; None:
-    lossless); auxiliary_power [W]; grade [rad]. Integrals use the trapezoidal rule.
+    lossless); auxiliary_power [W]; grade [rad]; regenerative_torque_limit(omega_motor)
+    -> most negative motor torque [N m] (<= 0) the motor can brake with: braking torque
+    beyond it goes to the friction brakes. Integrals use the trapezoidal rule.
     """
     ops = cycle_operating_points(vehicle, cycle, grade)
     torque = ops.torque_motor
     if not regenerative_braking:
         torque = np.maximum(torque, 0.0)
+    elif regenerative_torque_limit is not None:
+        limit = np.minimum(np.asarray(regenerative_torque_limit(ops.omega_motor), float), 0.0)
+        torque = np.maximum(torque, limit)
     p_mech = torque * ops.omega_motor
     if loss_function is None:
         p_loss = np.zeros_like(p_mech)

@@ -1,0 +1,112 @@
+"""Flux-map speed: per-point time and map wall time on the default local cluster (2 workers).
+
+Run: ``python benchmarks/bench_maps.py [--levels ci fine] [--designs prius_2004 gen5_eesm]
+[--measure-only] [--no-losses] [--grid-prius 15 15] [--grid-gen5 11 11 6]``.
+
+For each design and level it first solves one representative point in this process
+(warm model, the map's positions and span) and prints its wall and CPU time and the
+extrapolated map time ``n_points * t_point / 2`` (two workers, perfect scaling); unless
+``--measure-only`` it then computes the whole map into a fresh results folder through
+:func:`pipeline.maps.flux.compute_flux_map` (no cached points) and prints the measured wall
+time, the per-point worker time and the held-out interpolation errors. Other load on the
+machine inflates wall times; the CPU time per point is the steadier figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+__all__ = ["main"]
+
+
+def _point_time(design, level: str, grid, with_losses: bool) -> tuple[float, float, float]:
+    """(wall, CPU, model build) [s] of one map point near rated current, model warm."""
+    from pipeline.maps import flux
+    from pipeline.mesh import get_mesh
+
+    get_mesh(design, level)
+    op = {
+        "i_d_A": -0.4 * design.ratings.max_phase_current,
+        "i_q_A": 0.6 * design.ratings.max_phase_current,
+        "positions": grid.positions,
+    }
+    if design.kind == "eesm":
+        op["i_f_A"] = 0.8 * design.ratings.max_field_current
+    t0 = time.perf_counter()
+    flux._flux_point(design, level, {**op, "positions": 1}, with_losses=False)  # builds model
+    build = time.perf_counter() - t0
+    t0, c0 = time.perf_counter(), time.process_time()
+    flux._flux_point(design, level, op, with_losses)
+    return time.perf_counter() - t0, time.process_time() - c0, build
+
+
+def main(argv: list[str] | None = None) -> None:
+    from pipeline.design import load_design
+    from pipeline.maps.flux import (
+        FLUX_POSITIONS,
+        LOSS_POSITIONS,
+        compute_flux_map,
+        default_grid,
+    )
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--levels", nargs="+", default=["ci"], choices=["ci", "fine"])
+    ap.add_argument("--designs", nargs="+", default=["prius_2004", "gen5_eesm"])
+    ap.add_argument("--measure-only", action="store_true", help="per-point time only")
+    ap.add_argument("--no-losses", action="store_true", help="flux only (12 positions, pi/3)")
+    ap.add_argument("--grid-prius", type=int, nargs=2, default=[15, 15])
+    ap.add_argument("--grid-gen5", type=int, nargs=3, default=[11, 11, 6])
+    ap.add_argument("--positions", type=int, default=None)
+    args = ap.parse_args(argv)
+
+    with_losses = not args.no_losses
+    positions = args.positions or (LOSS_POSITIONS if with_losses else FLUX_POSITIONS)
+    print(f"losses per point: {with_losses}; {positions} positions per point; "
+          f"cpu_count {os.cpu_count()}, load average {os.getloadavg()[0]:.1f}")  # fmt: skip
+    for level in args.levels:
+        for name in args.designs:
+            d = load_design(name)
+            sizes = args.grid_gen5 if d.kind == "eesm" else [*args.grid_prius, None]
+            grid = default_grid(d, *sizes, positions=positions)
+            n = len(grid.solved_points())
+            wall, cpu, build = _point_time(d, level, grid, with_losses)
+            shape = " x ".join(str(s) for s in grid.shape if s > 1)
+            print(
+                f"{name} [{level}] {shape} = {n} points x {positions} positions: one point "
+                f"{wall:.2f} s wall / {cpu:.2f} s CPU (model build {build:.2f} s); "
+                f"extrapolated map on 2 workers: {n * cpu / 2 / 60:.1f} min (CPU-based), "
+                f"{n * wall / 2 / 60:.1f} min (wall-based)"
+            )
+            if args.measure_only:
+                continue
+            with tempfile.TemporaryDirectory() as tmp:
+                t0 = time.perf_counter()
+                fm = compute_flux_map(d, level, grid, tmp, losses=with_losses)
+                t = time.perf_counter() - t0
+            h = fm.held_out
+            print(
+                f"  map: {t:.1f} s = {t / 60:.2f} min wall ({fm.computed} solved, "
+                f"{fm.failed} failed); per point on a worker {fm.point_time_s:.2f} s wall / "
+                f"{fm.point_cpu_s:.2f} s CPU; {t / (n + h.get('n_points', 0)):.2f} s wall per point"
+            )
+            if h:
+                print(
+                    f"  held-out ({h['n_points']} points, {h['n_usable']} usable): torque "
+                    f"{100 * h['torque_rel_error_max_usable']:.2f} % max (usable), "
+                    f"{100 * h['torque_error_of_max_max']:.2f} % of max |T|; "
+                    f"|psi_dq| {100 * h['psi_rel_error_max']:.2f} % max"
+                )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,485 @@
+"""Flux maps: psi_d, psi_q, psi_f, torque (and per-point losses) over the current space.
+
+A grid over (i_d, i_q) for PM designs and (i_d, i_q, i_f) for EESMs; every grid point is one
+coarse task (:func:`flux_point_task`) that solves :func:`pipeline.em.machine.run_case` over
+``positions`` rotor positions spanning pi/3 el. (the period of the 6k torque harmonics), fanned
+out by :mod:`pipeline.sweep` and cached per point under a content hash in the result store
+(``results/maps/<design>-<level>/tasks/``), so a rerun reuses every finished point.
+
+Ranges come from the design ratings: |i| up to ``max_phase_current`` I (i_d from -I to a small
+positive margin, default 0.1 I), i_f from 0 to ``max_field_current``.
+
+**i_q sign symmetry.** A machine whose rotor pole and stator (slots and winding) are
+mirror-symmetric about the d-axis (all three reference designs: no skew, symmetric poles)
+maps onto itself under the reflection theta -> -theta, which turns (i_d, i_q) into
+(i_d, -i_q); hence psi_d, psi_f, ripple and losses are even in i_q, while psi_q and torque
+are odd (:data:`ODD_IN_IQ`). By default only i_q >= 0 is solved and the i_q < 0 half is
+filled by this rule (variable ``solved`` tells which nodes were solved);
+``tests/test_maps_flux.py`` checks the rule against direct solves at +/- i_q.
+
+Accuracy: :func:`held_out_check` solves points between grid nodes directly and compares them
+with the (cubic) interpolation of the map.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import logging
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+import pipeline
+from pipeline.errors import DesignError
+from pipeline.io.store import ResultStore
+from pipeline.io.workflow import make_workflow, register_task
+from pipeline.tasks import DEFAULT_POSITIONS, _case_kwargs, case_values
+
+__all__ = [
+    "ODD_IN_IQ",
+    "FluxGrid",
+    "default_grid",
+    "grid_from_table",
+    "flux_point_task",
+    "FluxMap",
+    "compute_flux_map",
+    "interpolate",
+    "held_out_points",
+    "held_out_check",
+]
+
+log = logging.getLogger(__name__)
+
+#: variables that change sign with i_q (see the module docstring); all others are even
+ODD_IN_IQ = ("torque", "torque_dq", "psi_q", "v_d")
+#: rotor positions and span [rad el.] per point: flux only (mean torque converged to < 0.02 %
+#: at 12 over pi/3, see pipeline.tasks.DEFAULT_POSITIONS) and with losses
+#: (pipeline.maps.losses needs a half period; 36 positions resolve the rotor slot harmonics
+#: of all reference designs, see its docstring)
+FLUX_POSITIONS, FLUX_SPAN_EL = DEFAULT_POSITIONS, math.pi / 3
+LOSS_POSITIONS, LOSS_SPAN_EL = 36, math.pi
+#: default grid sizes (n_id, n_iq, n_if); n_iq counts i_q >= 0 when the symmetry is used
+DEFAULT_SIZES = {"ipm": (15, 15, 1), "eesm": (11, 11, 6)}
+
+
+@dataclass(frozen=True)
+class FluxGrid:
+    """Grid nodes [A] (ascending), rotor positions per point (None: :data:`FLUX_POSITIONS`
+    or, with losses, :data:`LOSS_POSITIONS`) and whether i_q < 0 is mirrored."""
+
+    i_d: tuple[float, ...]
+    i_q: tuple[float, ...]
+    i_f: tuple[float, ...] = (0.0,)
+    positions: int | None = None
+    mirror_iq: bool = True
+
+    def __post_init__(self):
+        for name in ("i_d", "i_q", "i_f"):
+            v = np.asarray(getattr(self, name), float)
+            if v.ndim != 1 or v.size < 1 or not np.all(np.isfinite(v)):
+                raise DesignError(f"grid.{name}_A", list(v), "a non-empty list of finite currents")
+            if v.size > 1 and not np.all(np.diff(v) > 0):
+                raise DesignError(f"grid.{name}_A", list(v), "strictly ascending")
+        if len(self.i_d) < 2 or len(self.i_q) < 2:
+            raise DesignError("grid", (len(self.i_d), len(self.i_q)), ">= 2 nodes in i_d and i_q")
+        if min(self.i_f) < 0:
+            raise DesignError("grid.i_f_A", min(self.i_f), "field current >= 0 [A]")
+        if self.mirror_iq and min(self.i_q) < 0:
+            raise DesignError("grid.i_q_A", min(self.i_q), ">= 0 when i_q < 0 is mirrored")
+        if self.positions is not None and (
+            not isinstance(self.positions, int) or self.positions < 1
+        ):
+            raise DesignError("grid.positions", self.positions, "a whole number >= 1")
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return (len(self.i_d), len(self.i_q), len(self.i_f))
+
+    def solved_points(self) -> list[tuple[float, float, float]]:
+        return [(d, q, f) for d in self.i_d for q in self.i_q for f in self.i_f]
+
+
+def _axis(lo: float, hi: float, n: int) -> tuple[float, ...]:
+    return tuple(float(x) for x in np.round(np.linspace(lo, hi, n), 9))
+
+
+def default_grid(
+    design,
+    n_id: int | None = None,
+    n_iq: int | None = None,
+    n_if: int | None = None,
+    positions: int | None = None,
+    id_margin: float = 0.1,
+    mirror_iq: bool = True,
+) -> FluxGrid:
+    """Grid from the ratings: i_d in [-I, m I] with a node at 0, i_q in [0, I] (or [-I, I]),
+    i_f in [0, I_f]; I = ``max_phase_current`` [A] peak, m = ``id_margin``."""
+    kind = "eesm" if design.kind == "eesm" else "ipm"
+    d_id, d_iq, d_if = DEFAULT_SIZES[kind]
+    n_id, n_iq, n_if = n_id or d_id, n_iq or d_iq, n_if or d_if
+    if n_id < 3 or n_iq < 2 or n_if < 1:
+        raise DesignError("grid", (n_id, n_iq, n_if), "at least 3 x 2 (x 1) nodes")
+    if not 0 <= id_margin < 1:
+        raise DesignError("id_margin", id_margin, "0 <= margin < 1 (fraction of I_max)")
+    i_max = design.ratings.max_phase_current
+    n_pos = round(id_margin * (n_id - 1))  # nodes above zero (none on very coarse grids)
+    h = i_max / (n_id - 1 - n_pos)  # i_d = 0 is a node
+    i_d = _axis(-i_max, n_pos * h, n_id)
+    i_q = _axis(0.0 if mirror_iq else -i_max, i_max, n_iq)
+    if kind == "eesm":
+        i_f_max = design.ratings.max_field_current
+        if not i_f_max > 0:
+            raise DesignError("ratings.max_field_current_A", i_f_max, "> 0 for an EESM map")
+        i_f = _axis(0.0, i_f_max, n_if) if n_if > 1 else (i_f_max,)
+    else:
+        i_f = (0.0,)
+    return FluxGrid(i_d, i_q, i_f, positions, bool(mirror_iq))
+
+
+def grid_from_table(design, table: dict) -> FluxGrid:
+    """Grid from a TOML ``[grid]`` table: ``i_d_A``/``i_q_A``/``i_f_A`` as a list of nodes or
+    ``{from = A, to = A, n = N}``, ``positions``, ``mirror_iq`` (bool); missing axes default."""
+    known = {"i_d_A", "i_q_A", "i_f_A", "positions", "mirror_iq"}
+    for k in table:
+        if k not in known:
+            raise DesignError(
+                f"grid.{k}", table[k], f"unknown key; expected one of {sorted(known)}"
+            )
+    mirror = table.get("mirror_iq", True)
+    if not isinstance(mirror, bool):
+        raise DesignError("grid.mirror_iq", mirror, "true or false")
+    base = default_grid(design, positions=table.get("positions"), mirror_iq=mirror)
+    axes = {}
+    for k in ("i_d_A", "i_q_A", "i_f_A"):
+        v = table.get(k)
+        if v is None:
+            axes[k] = getattr(base, k[:-2])
+        elif isinstance(v, dict):
+            try:
+                axes[k] = _axis(float(v["from"]), float(v["to"]), int(v["n"]))
+            except (KeyError, TypeError, ValueError):
+                raise DesignError(f"grid.{k}", v, "{from = A, to = A, n = N}") from None
+        elif isinstance(v, list) and all(isinstance(x, int | float) for x in v):
+            axes[k] = tuple(float(x) for x in v)
+        else:
+            raise DesignError(f"grid.{k}", v, "a list of currents [A] or {from, to, n}")
+    if design.kind != "eesm" and axes["i_f_A"] != (0.0,):
+        raise DesignError("grid.i_f_A", list(axes["i_f_A"]), f"{design.name} has no field winding")
+    return FluxGrid(axes["i_d_A"], axes["i_q_A"], axes["i_f_A"], base.positions, mirror)
+
+
+# --- the per-point task ------------------------------------------------------------------------
+def _flux_point(design, level: str, operating_point: dict, with_losses: bool) -> dict:
+    from pipeline.em.machine import run_case
+    from pipeline.maps.losses import point_losses
+
+    kw = _case_kwargs(operating_point)
+    if not with_losses:
+        return case_values(run_case(design, level=level, span_el=FLUX_SPAN_EL, **kw))
+    res = run_case(design, level=level, span_el=LOSS_SPAN_EL, keep_fields=True, **kw)
+    values = case_values(res)
+    try:
+        losses = point_losses(res, design)
+    except Exception as exc:  # noqa: BLE001 - a clear reason in the task record
+        raise RuntimeError(f"point_losses failed: {type(exc).__name__}: {exc}") from exc
+    for name, (value, units, long_name) in losses.items():
+        values[name] = [float(value), str(units), str(long_name)]
+    return values
+
+
+@register_task("flux_point")
+def flux_point_task(design, level: str, operating_point: dict) -> dict:
+    """One map point over :data:`FLUX_SPAN_EL`: the ``case`` scalars (psi_d, psi_q, psi_f,
+    torque, ripple, Newton)."""
+    return _flux_point(design, level, operating_point, with_losses=False)
+
+
+@register_task("flux_loss_point")
+def flux_loss_point_task(design, level: str, operating_point: dict) -> dict:
+    """One map point over :data:`LOSS_SPAN_EL` with ``pipeline.maps.losses.point_losses``
+    scalars added."""
+    return _flux_point(design, level, operating_point, with_losses=True)
+
+
+# --- the map -----------------------------------------------------------------------------------
+@dataclass
+class FluxMap:
+    """A computed map: the Dataset, where it came from, and the held-out check."""
+
+    dataset: object  # xarray.Dataset
+    n_points: int
+    computed: int
+    reused: int
+    failed: int
+    wall_time_s: float
+    point_time_s: float  # mean wall time of one solved point (as recorded by the workers)
+    point_cpu_s: float  # mean CPU time of one solved point (insensitive to other load)
+    held_out: dict = field(default_factory=dict)
+    reasons: dict = field(default_factory=dict)
+    losses_note: str = ""
+    dashboard: str | None = None
+
+
+def _op(design, i_d: float, i_q: float, i_f: float, positions: int) -> dict:
+    op = {"i_d_A": float(i_d), "i_q_A": float(i_q), "positions": int(positions)}
+    if design.kind == "eesm":
+        op["i_f_A"] = float(i_f)
+    return op
+
+
+def held_out_points(design, grid: FluxGrid, n: int = 6, seed: int = 1) -> list[tuple]:
+    """``n`` cell centres of the grid (i_q > 0, |i| <= 0.95 I_max), chosen reproducibly."""
+    rng = np.random.default_rng(seed)
+    mid = [(np.asarray(a[:-1]) + np.asarray(a[1:])) / 2 for a in (grid.i_d, grid.i_q)]
+    i_fs = np.asarray(grid.i_f)
+    mid_f = (i_fs[:-1] + i_fs[1:]) / 2 if i_fs.size > 1 else i_fs
+    cand = [
+        (d, q, f)
+        for d in mid[0]
+        for q in mid[1]
+        for f in mid_f
+        if q > 0 and math.hypot(d, q) <= 0.95 * design.ratings.max_phase_current
+    ]
+    if not cand:
+        return []
+    pick = rng.choice(len(cand), size=min(n, len(cand)), replace=False)
+    return [tuple(float(x) for x in cand[i]) for i in sorted(pick)]
+
+
+def interpolate(ds, name: str, i_d, i_q, i_f=None, method: str | None = None) -> np.ndarray:
+    """``ds[name]`` at (i_d, i_q[, i_f]) [A] by scipy's RegularGridInterpolator (cubic when
+    every axis has >= 4 nodes, else linear); no extrapolation (NaN outside)."""
+    from scipy.interpolate import RegularGridInterpolator
+
+    da = ds[name]
+    for d in [d for d in da.dims if da.sizes[d] == 1]:  # a single node: that slice only
+        da = da.isel({d: 0})
+    dims = list(da.dims)
+    axes = [ds[d].values for d in dims]
+    if method is None:
+        method = "cubic" if min(a.size for a in axes) >= 4 else "linear"
+    f = RegularGridInterpolator(axes, da.values, method=method, bounds_error=False)
+    pts = {"i_d": i_d, "i_q": i_q, "i_f": 0.0 if i_f is None else i_f}
+    args = np.broadcast_arrays(*(np.asarray(pts[d], float) for d in dims))
+    return f(np.stack(args, axis=-1).reshape(-1, len(dims))).reshape(args[0].shape)
+
+
+def held_out_check(ds, records: list[tuple[tuple, dict]], usable_fraction: float = 0.1) -> dict:
+    """Interpolation error at held-out points against their direct solves.
+
+    Torque error relative to the direct torque where |T| >= ``usable_fraction`` of the map's
+    largest |T| (the usable region; near T = 0 a relative error is meaningless), and relative
+    to that largest |T| everywhere; flux error relative to |psi_dq| = hypot(psi_d, psi_q).
+    """
+    t_max = float(np.nanmax(np.abs(ds["torque"].values)))
+    rows = []
+    for (i_d, i_q, i_f), v in records:
+        t_dir, d_dir, q_dir = v["torque"][0], v["psi_d"][0], v["psi_q"][0]
+        t_int = float(interpolate(ds, "torque", i_d, i_q, i_f))
+        d_int = float(interpolate(ds, "psi_d", i_d, i_q, i_f))
+        q_int = float(interpolate(ds, "psi_q", i_d, i_q, i_f))
+        rows.append(
+            {
+                "i_d_A": i_d,
+                "i_q_A": i_q,
+                "i_f_A": i_f,
+                "torque_direct_Nm": t_dir,
+                "torque_interp_Nm": t_int,
+                "torque_rel_error": abs(t_int - t_dir) / abs(t_dir) if t_dir else math.nan,
+                "torque_error_of_max": abs(t_int - t_dir) / t_max,
+                "usable": abs(t_dir) >= usable_fraction * t_max,
+                "psi_rel_error": math.hypot(d_int - d_dir, q_int - q_dir)
+                / math.hypot(d_dir, q_dir),
+            }
+        )
+    usable = [r for r in rows if r["usable"]]
+
+    def worst(key, rs):
+        vals = [r[key] for r in rs if math.isfinite(r[key])]
+        return max(vals) if vals else math.nan
+
+    return {
+        "points": rows,
+        "n_points": len(rows),
+        "n_usable": len(usable),
+        "torque_rel_error_max_usable": worst("torque_rel_error", usable),
+        "torque_error_of_max_max": worst("torque_error_of_max", rows),
+        "psi_rel_error_max": worst("psi_rel_error", rows),
+        "usable_fraction": usable_fraction,
+    }
+
+
+def _assemble(design, level: str, grid: FluxGrid, values: dict, attrs: dict):
+    """Gridded Dataset from {(i_d, i_q, i_f): values}; i_q < 0 mirrored if requested."""
+    import xarray as xr
+
+    eesm = design.kind == "eesm"
+    i_q = np.asarray(grid.i_q)
+    if grid.mirror_iq:
+        neg = -i_q[i_q > 0][::-1]
+        i_q_all = np.concatenate([neg, i_q])
+    else:
+        i_q_all = i_q
+    shape = (len(grid.i_d), len(i_q_all), len(grid.i_f))
+    meta: dict[str, tuple[str, str]] = {}
+    for v in values.values():
+        if v:
+            for name, (_, units, long_name) in v.items():
+                meta.setdefault(name, (units, long_name))
+    data = {name: np.full(shape, np.nan) for name in meta}
+    solved = np.zeros(shape, dtype=np.int8)
+    col = {q: j for j, q in enumerate(i_q_all)}
+    for i, d in enumerate(grid.i_d):
+        for q in grid.i_q:
+            for k, f in enumerate(grid.i_f):
+                v = values.get((d, q, f))
+                if not v:
+                    continue
+                j = col[q]
+                solved[i, j, k] = 1
+                for name in meta:
+                    if name in v:
+                        data[name][i, j, k] = v[name][0]
+                if grid.mirror_iq and q > 0:
+                    jm = col[-q]
+                    for name in meta:
+                        if name in v:
+                            sign = -1.0 if name in ODD_IN_IQ else 1.0
+                            data[name][i, jm, k] = sign * v[name][0]
+    dims = ("i_d", "i_q", "i_f") if eesm else ("i_d", "i_q")
+    sl = (slice(None), slice(None), slice(None)) if eesm else (slice(None), slice(None), 0)
+    coords = {
+        "i_d": ("i_d", np.asarray(grid.i_d), {"units": "A", "long_name": "d-axis current (peak)"}),
+        "i_q": ("i_q", i_q_all, {"units": "A", "long_name": "q-axis current (peak)"}),
+    }
+    if eesm:
+        coords["i_f"] = ("i_f", np.asarray(grid.i_f), {"units": "A", "long_name": "field current"})
+    data_vars = {
+        name: (dims, data[name][sl], {"units": meta[name][0], "long_name": meta[name][1]})
+        for name in sorted(meta)
+    }
+    data_vars["solved"] = (
+        dims,
+        solved[sl],
+        {"units": "1", "long_name": "1: solved here, 0: mirrored from -i_q or failed"},
+    )
+    return xr.Dataset(data_vars, coords=coords, attrs=attrs)
+
+
+def compute_flux_map(
+    design,
+    level: str = "ci",
+    grid: FluxGrid | None = None,
+    results_root: str | Path | None = None,
+    *,
+    client=None,
+    scheduler: str | None = None,
+    cluster_file: str | Path | None = None,
+    n_held_out: int = 6,
+    on_result=None,
+    losses: bool | None = None,
+) -> FluxMap:
+    """Compute (or reuse) the flux map of ``design`` and check it on held-out points.
+
+    Points and held-out points run as one sweep (``flux_point`` tasks, or ``flux_loss_point``
+    unless ``losses`` is False) through :func:`pipeline.sweep.run_sweep`; records live in
+    ``results_root/maps/<design>-<level>/tasks``. Returns a :class:`FluxMap` whose Dataset
+    has units on every variable and provenance in its attributes. ``losses``: None or True = include
+    them, False = flux only (faster: :data:`FLUX_SPAN_EL`).
+    """
+    from pipeline.sweep import run_sweep
+
+    if results_root is None:
+        from pipeline.cli import results_dir
+
+        results_root = results_dir()
+    grid = grid or default_grid(design)
+    if design.kind != "eesm" and grid.i_f != (0.0,):
+        raise DesignError("grid.i_f_A", list(grid.i_f), f"{design.name} has no field winding")
+    with_losses = losses is not False
+    note = "not requested (flux and torque only)"
+    kind = "flux_loss_point" if with_losses else "flux_point"
+    if grid.positions is None:
+        grid = dataclasses.replace(
+            grid, positions=LOSS_POSITIONS if with_losses else FLUX_POSITIONS
+        )
+    nodes = grid.solved_points()
+    held = held_out_points(design, grid, n_held_out)
+    ops = [_op(design, *p, grid.positions) for p in nodes + held]
+    name = f"{design.name}-{level}"
+    wf = make_workflow(name, design, level, kind, ops, dims=["i_d_A", "i_q_A", "i_f_A"])
+    t0 = time.perf_counter()
+    s = run_sweep(
+        wf,
+        Path(results_root) / "maps",
+        client=client,
+        scheduler=scheduler,
+        cluster_file=cluster_file,
+        on_result=on_result,
+        gather_dataset=False,
+    )
+    wall = time.perf_counter() - t0
+    if s.interrupted:  # finished points are stored; a rerun resumes from them
+        raise KeyboardInterrupt
+    store = ResultStore(Path(results_root) / "maps" / name)
+    recs = [store.load(t.key) for t in wf.tasks]
+    ok = [r if r and r["status"] == "ok" else None for r in recs]
+    values = {p: (r["values"] if r else None) for p, r in zip(nodes, ok[: len(nodes)], strict=True)}
+    times = [r["elapsed_s"] for r in ok if r and "elapsed_s" in r]
+    cpu = [r["cpu_s"] for r in ok if r and "cpu_s" in r]
+    attrs = {
+        "title": f"flux map of {design.name} ({level})",
+        "design": design.name,
+        "design_kind": design.kind,
+        "design_hash": design.content_hash(),
+        "mesh_level": level,
+        "package_version": pipeline.__version__,
+        "workflow": "edrive map --stage flux",
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(),
+        "positions": grid.positions,
+        "position_span_el_rad": LOSS_SPAN_EL if with_losses else FLUX_SPAN_EL,
+        "max_phase_current_A": design.ratings.max_phase_current,
+        "max_field_current_A": design.ratings.max_field_current,
+        "pole_pairs": design.pole_pairs,
+        "task_kind": kind,
+        "losses": "included (pipeline.maps.losses.point_losses)" if with_losses else note,
+        "iq_symmetry": (
+            "i_q < 0 mirrored from i_q > 0: " + ", ".join(ODD_IN_IQ) + " odd, all else even"
+            if grid.mirror_iq
+            else "i_q solved on both signs"
+        ),
+        "current_convention": "peak phase, amplitude-invariant Park (pipeline.em.park)",
+    }
+    attrs["mesh_key"] = wf.tasks[0].mesh_key or ""
+    ds = _assemble(design, level, grid, values, attrs)
+    held_recs = [(p, r["values"]) for p, r in zip(held, ok[len(nodes) :], strict=True) if r]
+    check = held_out_check(ds, held_recs) if held_recs and "torque" in ds else {}
+    if check:
+        ds.attrs.update(
+            {
+                "held_out_points": check["n_points"],
+                "held_out_torque_rel_error_max_usable": check["torque_rel_error_max_usable"],
+                "held_out_torque_error_of_max": check["torque_error_of_max_max"],
+                "held_out_psi_rel_error_max": check["psi_rel_error_max"],
+            }
+        )
+    ds.attrs["grid"] = str(asdict(grid))
+    failed = sum(1 for r in recs if r and r["status"] != "ok")
+    return FluxMap(
+        dataset=ds,
+        n_points=len(nodes),
+        computed=s.done + s.failed,
+        reused=s.skipped,
+        failed=failed,
+        wall_time_s=wall,
+        point_time_s=float(np.mean(times)) if times else math.nan,
+        point_cpu_s=float(np.mean(cpu)) if cpu else math.nan,
+        held_out=check,
+        reasons=dict(s.reasons),
+        losses_note="" if with_losses else note,
+        dashboard=s.dashboard,
+    )

@@ -1,0 +1,511 @@
+r"""Interpolated machine model built from a finite-element flux and loss map.
+
+:class:`MachineMap` implements :class:`pipeline.maps.protocol.MachineMapProtocol` from a
+Dataset with dimensions ``i_d``, ``i_q`` (and ``i_f`` for EESMs) [A] holding ``psi_d``,
+``psi_q``, ``psi_f`` [Wb], ``torque`` [N m] (mean Arkkio torque), ``torque_ripple`` and
+the loss coefficients of :func:`pipeline.maps.losses.point_losses`.
+
+Interpolation: :class:`scipy.interpolate.RegularGridInterpolator`; by default ``cubic``
+for flux linkages and torque (tensor-product cubic spline, fitted with a sparse direct
+solve instead of scipy's default iterative one; every axis needs >= 4 nodes, otherwise
+``linear``) and ``linear`` for the loss coefficients (non-negative, no overshoot).
+``benchmarks/bench_maps_losses.py`` measured on a 9 x 9 Prius ci map (8 held-out points):
+torque error max 0.58 % (cubic) vs 1.55 % (linear) of max |T|, flux 2.0 vs 2.5 % of max
+|psi|, but iron loss 7.2 % (cubic) vs 2.2 % (linear) next to the strongly nonlinear
+low-current corner. Outside the
+grid box every result is NaN (no extrapolation); an axis with a single node (e.g. one
+field current) accepts only that value. A variable with failed map points (NaN) is
+interpolated linearly, so that only the cells around them are NaN (a cubic spline would
+spread the NaN over the whole map).
+
+Losses at (i_d, i_q, i_f) [A], mechanical speed ``n`` [rad/s], electrical frequency
+``f = p n / (2 pi)`` [Hz] and temperatures [K] (missing keys: ``reference_temperature``):
+
+* stator copper ``3/2 R_ac (i_d^2 + i_q^2)`` with the DC phase resistance
+  ``rho(T) N_s l_mt / (a A_c)``, ``l_mt = 2 (L + l_end)``, ``l_end = pi y / 2 + 2 l_ext``
+  (coil span y at mid-slot radius, axial overhang l_ext = ``winding.end_winding_length``;
+  :mod:`pipeline.losses.copper`). Hairpins: the slot part of R is multiplied by Dowell's
+  factor for ``n_layers x turns_per_coil`` bars stacked radially at the fundamental f
+  (all bars of a slot treated as carrying the same current; PWM harmonics neglected).
+  Stranded windings: no AC factor (strands well below the skin depth);
+* field copper ``R_f(T) i_f^2``, ``R_f = rho N_f n_poles l_f / A_f``, mean field turn
+  ``l_f = 2 (L + body_width) + pi coil_width`` (coil around the pole body);
+* brushes: contact drop ``2 U_b |i_f|`` plus friction (:data:`BRUSHES`);
+* iron per region: harmonic Bertotti ``c_h f + c_e f^2 + c_a f^1.5`` or, with
+  ``iron_model="mse"``, ``k_mse f^alpha`` (coefficients interpolated, clipped at >= 0);
+* magnet eddy currents ``c_m f^2`` (field at the map's magnet temperature; sigma constant);
+* mechanical: bearings (SKF constant-friction model) and rotor windage (Bilgen-Boulos)
+  with the per-design data of :data:`MECHANICAL` (:func:`mechanical_data`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import ArrayLike
+from scipy.interpolate import RegularGridInterpolator
+from scipy.sparse.linalg import spsolve
+
+from pipeline.constants import ALPHA_CU_20, RHO_CU_20, ZERO_CELSIUS
+from pipeline.design import Design, load_design
+from pipeline.errors import DesignError
+from pipeline.losses import copper, mechanical
+from pipeline.maps.losses import IRON_REGIONS, POINT_LOSS_VARIABLES
+from pipeline.maps.protocol import LOSS_KEYS
+from pipeline.materials import load_material
+from pipeline.winding import winding_layout
+
+__all__ = [
+    "BrushData",
+    "BRUSHES",
+    "MechanicalData",
+    "MECHANICAL",
+    "mechanical_data",
+    "phase_resistance_dc",
+    "field_resistance_dc",
+    "MachineMap",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Reference temperature of resistances and of missing temperature keys [K] (20 degC).
+T_REF = ZERO_CELSIUS + 20.0
+
+
+@dataclass(frozen=True)
+class BrushData:
+    """Slip-ring brush set: drop per brush [V], ring radius [m], contact area per brush
+    [m^2], spring pressure [Pa], friction coefficient [-], brushes [-]."""
+
+    voltage_drop: float
+    ring_radius: float
+    brush_area: float
+    spring_pressure: float
+    friction_coefficient: float
+    n_brushes: int = 2
+
+
+#: Brushes of the EESM designs (assumed; no public data of either machine's slip rings):
+#: metal-graphite brushes, 0.5 V each (two in series: 1 V total;
+#: :data:`pipeline.losses.copper.BRUSH_DROP_METAL_GRAPHITE`, Sawa & Shobert 2014);
+#: 22.5 kPa spring pressure, the middle of the 20-25 kPa recommended for slip-ring motors
+#: (Electrographite brush-pressure guide, electrographite.co.za, "Brush pressure");
+#: friction coefficient 0.2, typical of graphitic brushes on copper rings (0.1-0.3; see
+#: Nordlund et al., NORPIE 2004, for measured slip-ring friction and electrical losses);
+#: 1 cm^2 contact per brush (25 A at 25 A/cm^2, metal-graphite); ring radius 15 mm.
+BRUSHES = BrushData(
+    voltage_drop=copper.BRUSH_DROP_METAL_GRAPHITE,
+    ring_radius=15e-3,
+    brush_area=1e-4,
+    spring_pressure=22.5e3,
+    friction_coefficient=0.2,
+)
+
+
+@dataclass(frozen=True)
+class MechanicalData:
+    """Bearings and windage: bearing bore [m], bearings [-], friction coefficient [-],
+    rotor mass [kg] (bearing load = rotor weight shared), windage roughness factor [-]."""
+
+    bearing_bore: float
+    n_bearings: int
+    bearing_mu: float
+    rotor_mass: float
+    roughness: float
+
+
+#: Per-design overrides. prius_2004: 40 mm bearing bore assumed (the lamination bore,
+#: 110.6 mm, sits on a hub; ORNL gives no bearing size). Smooth rotor surface
+#: (roughness 1) for the IPM, 2.5 for salient poles (slotted / grooved surface; Saari 1998).
+MECHANICAL = {"prius_2004": {"bearing_bore": 0.040}}
+
+#: Lamination/shaft steel density for the rotor mass estimate [kg/m^3] (M19: 7700).
+_ROTOR_DENSITY = 7700.0
+
+
+def mechanical_data(design: Design) -> MechanicalData:
+    """Bearing and windage data of ``design``: two deep-groove ball bearings, bore
+    2 x shaft radius unless :data:`MECHANICAL` says otherwise, rotor mass of a solid
+    cylinder of the rotor's outer radius and the stack length (holes and pockets ignored)."""
+    rotor = design.rotor
+    over = MECHANICAL.get(design.name, {})
+    return MechanicalData(
+        bearing_bore=over.get("bearing_bore", 2.0 * rotor.shaft_radius),
+        n_bearings=over.get("n_bearings", 2),
+        bearing_mu=over.get("bearing_mu", mechanical.MU_DEEP_GROOVE_BALL),
+        rotor_mass=over.get(
+            "rotor_mass", _ROTOR_DENSITY * math.pi * rotor.outer_radius**2 * design.stack_length
+        ),
+        roughness=over.get("roughness", 2.5 if design.kind == "eesm" else 1.0),
+    )
+
+
+def _copper_constants(name: str) -> tuple[float, float]:
+    """(rho_20 [ohm m], alpha_20 [1/K]) of a conductor material (IEC 60028 copper default)."""
+    mat = load_material(name)
+    if not mat.resistivity > 0:
+        return RHO_CU_20, ALPHA_CU_20
+    rho_20 = mat.resistivity * (1.0 + mat.resistivity_alpha * (20.0 - mat.resistivity_temperature))
+    return rho_20, mat.resistivity_alpha
+
+
+def _end_length(design: Design) -> float:
+    """One-side end-connection length of a stator coil [m] (module docstring)."""
+    st, w = design.stator, design.winding
+    r_mid = st.bore_radius + st.slot.opening_height + st.slot.wedge_height + st.slot.body_height / 2
+    span = w.coil_pitch * st.slot_pitch * r_mid
+    return copper.end_winding_length(span, w.end_winding_length)
+
+
+def phase_resistance_dc(design: Design, temperature: ArrayLike = T_REF) -> np.ndarray:
+    """DC phase resistance incl. end windings at ``temperature`` [K] [ohm]."""
+    w = design.winding
+    rho_20, alpha = _copper_constants(w.material)
+    l_mt = copper.mean_turn_length(design.stack_length, _end_length(design))
+    return copper.phase_resistance(
+        winding_layout(design).series_turns,  # turns in series per path
+        l_mt,
+        w.conductor_area,
+        w.parallel_paths,
+        copper.resistivity(temperature, rho_20, alpha),
+    )
+
+
+def field_resistance_dc(design: Design, temperature: ArrayLike = T_REF) -> np.ndarray:
+    """Field-winding resistance (all poles in series) at ``temperature`` [K] [ohm]; 0 for PM."""
+    rotor = design.rotor
+    if design.kind != "eesm":
+        return np.zeros_like(np.asarray(temperature, float))
+    rho_20, alpha = _copper_constants(rotor.field_material)
+    l_turn = 2.0 * (design.stack_length + rotor.body_width) + math.pi * rotor.coil_width
+    length = rotor.field_turns * design.n_poles * l_turn
+    return copper.resistivity(temperature, rho_20, alpha) * length / rotor.field_conductor_area
+
+
+_FLUX = ("psi_d", "psi_q", "psi_f")
+_IRON_C = ("c_h", "c_e", "c_a", "k_mse")
+
+
+class MachineMap:
+    """Machine model interpolated from a flux/loss map (module docstring).
+
+    Parameters
+    ----------
+    ds : xarray Dataset over (i_d, i_q[, i_f]) [A] (see module docstring)
+    design : the design the map was computed for (default: ``ds.attrs["design"]``)
+    method : "cubic" or "linear" interpolation of flux linkages and torque
+    loss_method : "linear" or "cubic" interpolation of the loss coefficients
+    iron_model : "bertotti" (harmonic Bertotti) or "mse" (modified Steinmetz)
+    reference_temperature : temperature of missing ``temperatures`` keys [K]
+    """
+
+    def __init__(
+        self,
+        ds,
+        design: Design | str | None = None,
+        method: str = "cubic",
+        iron_model: str = "bertotti",
+        loss_method: str = "linear",
+        reference_temperature: float = T_REF,
+    ):
+        if design is None:
+            design = ds.attrs.get("design")
+        if design is None:
+            raise DesignError("design", None, "pass the design or store its name in ds.attrs")
+        d = load_design(design) if isinstance(design, str | Path) else design
+        for key, value in (("method", method), ("loss_method", loss_method)):
+            if value not in ("cubic", "linear"):
+                raise DesignError(key, value, "'cubic' or 'linear'")
+        if iron_model not in ("bertotti", "mse"):
+            raise DesignError("iron_model", iron_model, "'bertotti' or 'mse'")
+        for name in ("psi_d", "psi_q", "torque"):
+            if name not in ds:
+                raise DesignError("dataset", name, "missing variable of a flux map")
+        self.dataset = ds
+        self.design = d
+        self.name = d.name
+        self.kind = "eesm" if d.kind == "eesm" else "pm"
+        self.pole_pairs = d.pole_pairs
+        r = d.ratings
+        self.i_max = float(r.max_phase_current)
+        self.i_f_max = float(r.max_field_current) if self.kind == "eesm" else 0.0
+        self.u_f_max = float(r.max_field_voltage) if self.kind == "eesm" else 0.0
+        self.dc_link_voltage = float(r.dc_link_voltage)
+        self.max_speed = float(r.max_speed)
+        self.method = method
+        self.loss_method = loss_method
+        self.iron_model = iron_model
+        self.reference_temperature = float(reference_temperature)
+        self.brushes = BRUSHES
+        self.mechanical = mechanical_data(d)
+
+        dims = tuple(ds["psi_d"].dims)
+        if dims[:2] != ("i_d", "i_q") or len(dims) not in (2, 3) or dims[2:] not in ((), ("i_f",)):
+            raise DesignError("dataset dims", dims, "must be (i_d, i_q) or (i_d, i_q, i_f)")
+        self._dims = dims
+        axes = {k: np.asarray(ds[k].values, float) for k in dims}
+        for k, a in axes.items():
+            if a.size > 1 and np.any(np.diff(a) <= 0):
+                raise DesignError(f"dataset {k}", a.tolist(), "grid axis must increase strictly")
+        self._axes = axes
+        self.i_d_range = (float(axes["i_d"][0]), float(axes["i_d"][-1]))
+        self.i_q_range = (float(axes["i_q"][0]), float(axes["i_q"][-1]))
+        a_f = axes.get("i_f", np.zeros(1))
+        self.i_f_range = (float(a_f[0]), float(a_f[-1]))
+        self._active = [k for k in dims if axes[k].size > 1]  # interpolated axes
+        small = min(axes[k].size for k in self._active)
+        self._method = method if small >= 4 else "linear"
+        self._loss_method = loss_method if small >= 4 else "linear"
+        self._interp: dict[str, RegularGridInterpolator] = {}
+
+    # --- construction and storage ------------------------------------------------------
+    @classmethod
+    def from_dataset(cls, ds, design: Design | str | None = None, **kwargs) -> MachineMap:
+        """Model from a flux-map Dataset (design from ``ds.attrs["design"]`` if omitted)."""
+        return cls(ds, design, **kwargs)
+
+    @classmethod
+    def load(cls, path: str | Path, design: Design | str | None = None, **kwargs) -> MachineMap:
+        """Model from a NetCDF file written by :meth:`save` (or by the map computation);
+        method and iron model as saved unless given."""
+        import xarray as xr
+
+        from pipeline.io.store import netcdf_engine
+
+        with xr.open_dataset(path, engine=netcdf_engine()) as ds:
+            ds = ds.load()
+        settings = json.loads(ds.attrs.get("machine_map", "{}"))
+        settings.update(kwargs)
+        return cls(ds, design, **settings)
+
+    def save(self, path: str | Path) -> Path:
+        """Write the map Dataset (with the model settings in its attributes) as NetCDF."""
+        from pipeline.io.store import write_dataset
+
+        ds = self.dataset.copy()
+        ds.attrs.update(
+            {
+                "design": self.name,
+                "design_hash": self.design.content_hash(),
+                "machine_map": json.dumps(
+                    {
+                        "method": self.method,
+                        "loss_method": self.loss_method,
+                        "iron_model": self.iron_model,
+                    },
+                    sort_keys=True,
+                ),
+            }
+        )
+        return write_dataset(ds, path)
+
+    def to_csv(self, path: str | Path) -> Path:
+        """Plain table, one row per grid point, columns ``<name>_<unit>`` (e.g. ``torque_Nm``,
+        ``iron_stator_teeth_c_e_W_per_Hz2``); ``#`` header lines give design and units."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        ds = self.dataset
+        names = [
+            v
+            for v in ds.data_vars
+            if set(ds[v].dims) == set(self._dims) and np.issubdtype(ds[v].dtype, np.number)
+        ]
+        grids = np.meshgrid(*(self._axes[k] for k in self._dims), indexing="ij")
+        cols = [(f"{k}_A", g.ravel()) for k, g in zip(self._dims, grids, strict=True)]
+        for v in names:
+            values = ds[v].transpose(*self._dims).values.ravel()
+            cols.append((_column(v, ds[v].attrs.get("units", "1")), values))
+        header = [
+            f"# machine map of {self.name} (design hash {self.design.content_hash()}); "
+            "SI values, unit after the last underscore-separated name part",
+            "# currents: peak phase, amplitude-invariant dq; loss coefficients: P = c f^n with "
+            "f the electrical frequency [Hz]",
+            ",".join(c for c, _ in cols),
+        ]
+        data = np.column_stack([np.asarray(c, float) for _, c in cols])
+        lines = [",".join(f"{x:.10g}" for x in row) for row in data]
+        path.write_text("\n".join(header + lines) + "\n")
+        return path
+
+    # --- interpolation -----------------------------------------------------------------
+    def _f(self, name: str) -> RegularGridInterpolator | None:
+        if name not in self._interp:
+            if name not in self.dataset:
+                return None
+            values = np.asarray(self.dataset[name].transpose(*self._dims).values, float)
+            sl = tuple(slice(None) if k in self._active else 0 for k in self._dims)
+            axes = [self._axes[k] for k in self._active]
+            method = self._loss_method if name in POINT_LOSS_VARIABLES else self._method
+            if method == "cubic" and not np.all(np.isfinite(values[sl])):
+                # a global spline through a failed (NaN) node would be NaN everywhere
+                logger.warning(
+                    "%s: %s has failed map points; linear interpolation", self.name, name
+                )
+                method = "linear"
+            # scipy's default spline solver for "cubic" is iterative (GCROT(m,k), ~1e-5
+            # relative error); a sparse direct solve makes the spline exact
+            solver = {"solver": spsolve} if method == "cubic" else {}
+            self._interp[name] = RegularGridInterpolator(
+                axes,
+                values[sl],
+                method=method,
+                bounds_error=False,
+                fill_value=np.nan,
+                **solver,
+            )
+        return self._interp[name]
+
+    def _points(self, i_d, i_q, i_f):
+        i_d, i_q, i_f = np.broadcast_arrays(*(np.asarray(x, float) for x in (i_d, i_q, i_f)))
+        ok = self.inside(i_d, i_q, i_f)
+        coords = {"i_d": i_d, "i_q": i_q, "i_f": i_f}
+        pts = np.stack([coords[k] for k in self._active], axis=-1)
+        return pts, ok, i_d.shape
+
+    def _eval(self, name: str, pts, ok, shape) -> np.ndarray:
+        f = self._f(name)
+        if f is None:
+            return np.where(ok, 0.0, np.nan).reshape(shape)
+        out = np.full(shape, np.nan)
+        out[ok] = f(pts[ok])
+        return out
+
+    @property
+    def has_iron_losses(self) -> bool:
+        """True when the map carries the iron-loss coefficients (not an ``--no-losses`` map,
+        whose iron and magnet losses evaluate to zero)."""
+        return all(
+            self._f(f"{key}_{name}") is not None
+            for key in IRON_REGIONS.values()
+            for name in _IRON_C[:3]
+        )
+
+    def inside(self, i_d: ArrayLike, i_q: ArrayLike, i_f: ArrayLike = 0.0) -> np.ndarray:
+        """True inside the grid box (single-node axes: that value only, to 1e-9 A)."""
+        i_d, i_q, i_f = np.broadcast_arrays(*(np.asarray(x, float) for x in (i_d, i_q, i_f)))
+        ok = np.ones(i_d.shape, dtype=bool)
+        lo_f, hi_f = self.i_f_range
+        for x, (lo, hi) in ((i_d, self.i_d_range), (i_q, self.i_q_range), (i_f, (lo_f, hi_f))):
+            ok &= (x >= lo - 1e-9) & (x <= hi + 1e-9)
+        return ok
+
+    def flux(self, i_d: ArrayLike, i_q: ArrayLike, i_f: ArrayLike = 0.0):
+        """(psi_d, psi_q, psi_f) [Wb] (end-winding leakage as in the map); NaN outside."""
+        args = self._points(i_d, i_q, i_f)
+        return tuple(self._eval(name, *args) for name in _FLUX)
+
+    def torque(self, i_d: ArrayLike, i_q: ArrayLike, i_f: ArrayLike = 0.0) -> np.ndarray:
+        """Mean electromagnetic torque [N m] interpolated from the map; NaN outside."""
+        return self._eval("torque", *self._points(i_d, i_q, i_f))
+
+    def torque_ripple(self, i_d: ArrayLike, i_q: ArrayLike, i_f: ArrayLike = 0.0) -> np.ndarray:
+        """Torque ripple (peak-to-peak over mean) [-] interpolated from the map."""
+        return self._eval("torque_ripple", *self._points(i_d, i_q, i_f))
+
+    # --- losses --------------------------------------------------------------------------
+    def phase_resistance(self, temperature: float) -> float:
+        """DC phase resistance incl. end windings at ``temperature`` [K] [ohm]."""
+        return float(phase_resistance_dc(self.design, temperature))
+
+    def field_resistance(self, temperature: float) -> float:
+        """Field-winding resistance at ``temperature`` [K] [ohm] (0 for PM)."""
+        return float(field_resistance_dc(self.design, temperature))
+
+    def ac_factor(self, frequency: ArrayLike, temperature: ArrayLike = T_REF) -> np.ndarray:
+        """Ratio R_ac / R_dc of the whole phase (slot part x Dowell, ends DC) [-]."""
+        d, w = self.design, self.design.winding
+        f = np.asarray(frequency, float)
+        if w.conductor != "hairpin":
+            return np.ones(np.broadcast(f, np.asarray(temperature)).shape)
+        rho_20, alpha = _copper_constants(w.material)
+        rho = copper.resistivity(temperature, rho_20, alpha)
+        ratio = w.bar_width / min(d.stator.slot.width_top, d.stator.slot.width_bottom)
+        xi = copper.dowell_reduced_height(w.bar_height, np.maximum(f, 1e-9), rho, ratio)
+        k_slot = copper.dowell_ac_factor(xi, w.n_layers * w.turns_per_coil)
+        share = d.stack_length / (d.stack_length + _end_length(d))
+        return share * k_slot + (1.0 - share)
+
+    def losses(
+        self,
+        i_d: ArrayLike,
+        i_q: ArrayLike,
+        i_f: ArrayLike,
+        speed: ArrayLike,
+        temperatures: dict | None = None,
+    ) -> dict[str, np.ndarray]:
+        """Loss components [W] under :data:`LOSS_KEYS` at mechanical speed [rad/s]; NaN
+        outside the map domain. temperatures [K]: winding, field, magnet (module docstring)."""
+        temps = {k: self.reference_temperature for k in ("winding", "field", "magnet")}
+        temps.update(temperatures or {})
+        speed = np.asarray(speed, float)
+        i_d, i_q, i_f, speed = np.broadcast_arrays(
+            *(np.asarray(x, float) for x in (i_d, i_q, i_f, speed))
+        )
+        pts, ok, shape = self._points(i_d, i_q, i_f)
+        nan = np.where(ok, 0.0, np.nan)  # adds NaN outside the domain
+        omega = np.abs(speed)
+        f = self.pole_pairs * omega / (2.0 * math.pi)
+        t_w, t_f = temps["winding"], temps["field"]
+        r_ac = phase_resistance_dc(self.design, t_w) * self.ac_factor(f, t_w)
+        out = {key: np.zeros(shape) + nan for key in LOSS_KEYS}
+        out["stator_copper"] += copper.copper_loss_dq(r_ac, i_d, i_q)
+        if self.kind == "eesm":
+            b = self.brushes
+            out["field_copper"] += field_resistance_dc(self.design, t_f) * i_f**2
+            out["brushes"] += copper.brush_loss(
+                i_f,
+                omega,
+                b.ring_radius,
+                b.brush_area,
+                b.spring_pressure,
+                b.friction_coefficient,
+                b.voltage_drop,
+                b.n_brushes,
+            )
+        for key in IRON_REGIONS.values():
+            c = {
+                name: np.maximum(self._eval(f"{key}_{name}", pts, ok, shape), 0.0)
+                for name in _IRON_C
+            }
+            if self.iron_model == "bertotti":
+                out[key] += c["c_h"] * f + c["c_e"] * f**2 + c["c_a"] * f**1.5
+            else:
+                part = "rotor" if key == "iron_rotor" else "stator"
+                alpha = self._constant(f"iron_{part}_mse_alpha")
+                out[key] += c["k_mse"] * f**alpha
+        out["magnet"] += np.maximum(self._eval("magnet_c_e", pts, ok, shape), 0.0) * f**2
+        out["mechanical"] += self.mechanical_loss(omega)
+        return out
+
+    def mechanical_loss(self, speed: ArrayLike) -> np.ndarray:
+        """Bearings + windage at mechanical speed [rad/s] [W] (:func:`mechanical_data`)."""
+        m, d = self.mechanical, self.design
+        omega = np.abs(np.asarray(speed, float))
+        load = m.rotor_mass * 9.80665 / m.n_bearings
+        bearings = m.n_bearings * mechanical.bearing_friction_loss(
+            omega, load, m.bearing_bore, m.bearing_mu
+        )
+        windage = mechanical.windage_loss(
+            omega, d.rotor.outer_radius, d.stack_length, d.airgap, roughness=m.roughness
+        )
+        return bearings + windage
+
+    def _constant(self, name: str) -> float:
+        if name not in self.dataset:
+            raise DesignError("dataset", name, "missing: the map has no MSE coefficients")
+        v = np.asarray(self.dataset[name].values, float)
+        v = v[np.isfinite(v)]
+        return float(v[0]) if v.size else math.nan
+
+
+def _column(name: str, units: str) -> str:
+    """``name_unit`` with a file-safe unit: 'N m' -> Nm, 'W/Hz^1.5' -> W_per_Hz1p5, '1' -> ''."""
+    if units in ("1", ""):
+        return name
+    u = units.replace(" ", "").replace("/", "_per_").replace("^", "").replace(".", "p")
+    return f"{name}_{u}"

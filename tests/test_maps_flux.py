@@ -1,0 +1,151 @@
+"""Flux maps: grid from the ratings, i_q sign symmetry, EESM zero-current state, held-out
+interpolation error of a small Prius map, and `edrive map` reusing its cached points."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pipeline.design import load_design
+from pipeline.em.machine import run_case
+from pipeline.errors import DesignError
+from pipeline.maps.flux import (
+    ODD_IN_IQ,
+    FluxGrid,
+    compute_flux_map,
+    default_grid,
+    grid_from_table,
+    held_out_check,
+    interpolate,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_default_grid_from_ratings():
+    prius = load_design("prius_2004")  # max_phase_current 325 A peak
+    g = default_grid(prius)
+    # 15 nodes: 13 steps of 325/13 = 25 A below zero, one 25 A step above (10 % margin)
+    assert g.i_d[0] == -325.0 and g.i_d[-1] == 25.0 and 0.0 in g.i_d
+    assert np.allclose(np.diff(g.i_d), 25.0, rtol=0, atol=1e-9)
+    assert g.i_q == tuple(np.round(np.linspace(0, 325.0, 15), 9)) and g.i_f == (0.0,)
+    gen5 = load_design("gen5_eesm")  # 850 A peak, 25 A field
+    g5 = default_grid(gen5, 11, 11, 6)
+    assert (g5.i_d[0], g5.i_q[-1], g5.i_f) == (-850.0, 850.0, (0.0, 5.0, 10.0, 15.0, 20.0, 25.0))
+    g2 = grid_from_table(gen5, {"i_f_A": {"from": 10, "to": 20, "n": 3}, "positions": 6})
+    assert g2.i_f == (10.0, 15.0, 20.0) and g2.positions == 6
+    # the shipped example grid file spells out the Prius default grid
+    from pipeline.io.toml import read_toml
+
+    example = read_toml(ROOT / "workflows" / "prius_flux_map_grid.toml")["grid"]
+    assert grid_from_table(prius, example) == g
+
+
+@pytest.mark.parametrize(
+    "table, expect",
+    [
+        ({"i_f_A": [0.0, 10.0]}, "has no field winding"),
+        ({"i_d_A": [0.0, -10.0]}, "strictly ascending"),
+        ({"i_q_A": [-10.0, 10.0]}, ">= 0 when i_q < 0 is mirrored"),
+        ({"colour": 1}, "unknown key"),
+    ],
+)
+def test_bad_grid_one_line(table, expect):
+    with pytest.raises(DesignError) as err:
+        grid_from_table(load_design("prius_2004"), table)
+    assert expect in str(err.value) and "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "design, i_d, i_q, i_f",
+    [("prius_2004", -150.0, 200.0, 0.0), ("gen5_eesm", -300.0, 500.0, 15.0)],
+)
+def test_iq_sign_symmetry(design, i_d, i_q, i_f):
+    """Mirror image theta -> -theta: torque and psi_q odd, psi_d and psi_f even in i_q.
+
+    Tolerance 0.5 %: the unstructured ci mesh is not mirror-symmetric, so the mirrored
+    solve differs by discretisation error, which is below the ci-vs-fine torque difference
+    at these currents (0.08 % Prius, 0.4 % gen5_eesm; benchmarks/bench_maps.py notes).
+    """
+    plus = run_case(design, i_d, i_q, i_f, positions=6)
+    minus = run_case(design, i_d, -i_q, i_f, positions=6)
+    psi = math.hypot(np.mean(plus.psi_d), np.mean(plus.psi_q))
+    assert minus.mean_torque == pytest.approx(-plus.mean_torque, rel=5e-3)
+    assert np.mean(minus.psi_q) == pytest.approx(-np.mean(plus.psi_q), abs=5e-3 * psi)
+    assert np.mean(minus.psi_d) == pytest.approx(np.mean(plus.psi_d), abs=5e-3 * psi)
+    assert np.mean(minus.psi_f) == pytest.approx(np.mean(plus.psi_f), rel=5e-3, abs=1e-12)
+    assert {"torque", "psi_q"} <= set(ODD_IN_IQ) and "psi_d" not in ODD_IN_IQ
+
+
+def test_eesm_zero_currents_give_zero_torque_and_flux():
+    """No magnets and no currents: the exact field is A = 0, so torque and every flux
+    linkage vanish; 1e-12 (N m, Wb) leaves room only for round-off."""
+    res = run_case("gen5_eesm", 0.0, 0.0, 0.0, positions=4)
+    for values in (res.torque, res.psi_d, res.psi_q, res.psi_f):
+        assert np.max(np.abs(values)) < 1e-12
+
+
+def test_small_prius_map_held_out_and_mirror(tmp_path):
+    """A 4 x 4 map (cubic needs 4 nodes) around the rated point, 2 held-out cell centres;
+    6 positions (mean torque within 0.06 % of 48 positions at ci) to keep it fast.
+
+    Reference: direct solves at the held-out points. Tolerance 1 % on torque (the issue's
+    target for the usable region) and 1 % on |psi_dq|: with 50 A spacing the cubic
+    interpolation error of these smooth saturating surfaces is a few 0.1 %.
+    A direct solve at -i_q checks the mirrored half of the Dataset (0.5 %: the mesh
+    asymmetry bound of test_iq_sign_symmetry).
+    """
+    prius = load_design("prius_2004")
+    grid = FluxGrid(
+        i_d=(-250.0, -200.0, -150.0, -100.0), i_q=(150.0, 200.0, 250.0, 300.0), positions=6
+    )
+    from distributed import Client
+
+    from pipeline.sweep import local_cluster
+
+    with local_cluster(n_workers=2, dashboard=False) as lc, Client(lc) as client:
+        fm = compute_flux_map(
+            prius, "ci", grid, tmp_path, client=client, n_held_out=2, losses=False
+        )
+    ds = fm.dataset
+    assert (fm.n_points, fm.failed) == (16, 0)
+    assert ds.torque.attrs["units"] == "N m" and ds.psi_d.attrs["units"] == "Wb"
+    assert ds.attrs["design_hash"] == prius.content_hash() and ds.attrs["package_version"]
+    h = fm.held_out
+    assert h["n_points"] == 2 and h["n_usable"] == 2
+    assert h["torque_rel_error_max_usable"] < 0.01
+    assert h["psi_rel_error_max"] < 0.01
+    # mirrored node (-150, -200) against a direct solve there
+    direct = run_case(prius, -150.0, -200.0, positions=6, span_el=math.pi / 3)
+    node = ds.sel(i_d=-150.0, i_q=-200.0)
+    assert int(node.solved) == 0
+    assert float(node.torque) == pytest.approx(direct.mean_torque, rel=5e-3)
+    # the check itself: a map value at a node gives zero error up to scipy's cubic spline
+    # fit, which solves its system iteratively (nodes reproduced to ~1e-5 of the range)
+    rec = ((-150.0, 200.0, 0.0), {k: [float(ds[k].sel(i_d=-150.0, i_q=200.0)), "", ""]
+                                  for k in ("torque", "psi_d", "psi_q")})  # fmt: skip
+    assert held_out_check(ds, [rec])["torque_error_of_max_max"] < 1e-4
+    assert np.isnan(interpolate(ds, "torque", -400.0, 100.0))  # no extrapolation
+
+
+def test_edrive_map_writes_and_reuses(tmp_path, monkeypatch, capsys):
+    """`edrive map --stage flux` twice: the second run computes nothing (content-hash cache)."""
+    from pipeline.cli import main
+
+    monkeypatch.setenv("EDRIVE_RESULTS_DIR", str(tmp_path))
+    argv = ["map", "prius_2004", "--stage", "flux", "--grid", "3", "2", "--positions", "6",
+            "--held-out", "1", "--no-losses", "--quiet", "--json"]  # fmt: skip
+    assert main(argv) == 0
+    first = json.loads(capsys.readouterr().out)["flux"]
+    assert main(argv) == 0
+    second = json.loads(capsys.readouterr().out)["flux"]
+    # 3 x 2 nodes + 1 held-out point solved once, then all 7 reused
+    assert (first["computed"], first["reused"]) == (7, 0)
+    assert (second["computed"], second["reused"]) == (0, 7)
+    assert second["grid_shape"] == {"i_d": 3, "i_q": 3}  # i_q mirrored: -325, 0, 325
+    out = tmp_path / "maps" / "prius_2004-ci"
+    assert (out / "flux.nc").exists() and (out / "flux.png").stat().st_size > 10_000
