@@ -280,6 +280,9 @@ class Housing:
     channel_angle: float = unit_field("deg")
     material: str = "aluminium_a356"
     coolant: str = "water_glycol_50"
+    #: rotor cooling through the hollow shaft (coolant lance): conductance shaft -> coolant
+    #: for the whole machine [W/K]; 0 = no rotor cooling
+    shaft_cooling_conductance: float = unit_field("W_per_K", 0.0)
 
     def __post_init__(self):
         _check_positive(
@@ -287,6 +290,12 @@ class Housing:
             self,
             ("outer_radius", "channel_inner_radius", "channel_height", "channel_angle"),
         )
+        if not self.shaft_cooling_conductance >= 0:
+            raise DesignError(
+                "housing.shaft_cooling_conductance_W_per_K",
+                self.shaft_cooling_conductance,
+                "must be >= 0 W/K",
+            )
         if not isinstance(self.n_channels, int) or self.n_channels < 1:
             raise DesignError("housing.n_channels", self.n_channels, "must be a positive integer")
         if self.channel_angle >= 2 * math.pi / self.n_channels:

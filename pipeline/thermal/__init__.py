@@ -6,6 +6,13 @@
 - :mod:`pipeline.thermal.correlations` homogenisation and heat-transfer correlations
 - :mod:`pipeline.thermal.coolant` coolant (water-glycol 50/50) and air properties
 - :mod:`pipeline.thermal.meshes` gmsh builders for verification geometries
+- :mod:`pipeline.thermal.machine` machine cross-section + housing + jacket + 3D network,
+  loss mapping, steady / transient / EM-thermal coupled solves
+- :mod:`pipeline.thermal.parameters` thermal parameters, cooling conditions, limits
+- :mod:`pipeline.thermal.interface` thin-layer contact interface (doubled nodes)
+- :mod:`pipeline.thermal.envelope` continuous and 30 s peak envelopes, time to limit,
+  loss sources (FE map + strategy, analytic estimate)
+- :mod:`pipeline.thermal.cli` the ``edrive thermal`` command
 """
 
 from pipeline.thermal.solver import (

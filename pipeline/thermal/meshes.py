@@ -1,8 +1,8 @@
 """Small gmsh builders for thermal verification cases (concentric discs and annuli, a
 square unit cell with a round conductor).
 
-Each builder runs gmsh (OpenCASCADE kernel) inside a context manager that always
-finalises it, writes MSH 4.1 and loads the mesh with ``skfem.MeshTri.load``, so that named
+Each builder runs gmsh (OpenCASCADE kernel) inside the machine builder's session
+(:func:`geometries.builder.gmsh_session`, which always finalises it), writes MSH 4.1 and loads the mesh with ``skfem.MeshTri.load``, so that named
 physical groups arrive as ``mesh.subdomains`` and ``mesh.boundaries``. Lengths in [m].
 """
 
@@ -23,17 +23,15 @@ __all__ = ["gmsh_session", "concentric_mesh", "unit_cell_mesh"]
 
 @contextlib.contextmanager
 def gmsh_session() -> Iterator[object]:
-    """Initialise gmsh quietly and always finalise it."""
+    """The builder's gmsh session (:func:`geometries.builder.gmsh_session`: always
+    finalised), single-threaded; yields the gmsh module."""
     import gmsh
 
-    gmsh.initialize(["-noenv"], readConfigFiles=False)
-    try:
-        gmsh.option.setNumber("General.Terminal", 0)
+    from geometries.builder import gmsh_session as builder_session
+
+    with builder_session("thermal"):
         gmsh.option.setNumber("General.NumThreads", 1)
-        gmsh.model.add("thermal")
         yield gmsh
-    finally:
-        gmsh.finalize()
 
 
 def _load(gmsh) -> MeshTri:

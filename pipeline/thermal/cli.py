@@ -1,0 +1,269 @@
+"""``edrive thermal DESIGN --speed-rpm N --torque-nm T``: temperatures at an operating point,
+hot spots, heat balance, time to the limit, continuous and 30 s peak envelopes.
+
+Losses come from the FE machine map (:func:`pipeline.thermal.envelope.losses_provider`,
+needs ``edrive map DESIGN`` first), from the analytic estimate (``--loss-source
+estimate``, labelled as such in every output) or from a JSON file of fixed losses
+(``--losses FILE``: ``{"stator_copper": W, ...}``, no temperature coupling, no envelope).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.constants import ZERO_CELSIUS
+from pipeline.errors import DesignError
+
+__all__ = ["add_thermal_arguments", "cmd_thermal", "plot_temperature", "validate_inputs"]
+
+
+def add_thermal_arguments(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    p.add_argument("design", help="design name (see `edrive designs`) or a design .toml path")
+    p.add_argument("--speed-rpm", type=float, required=True, help="mechanical speed [rpm]")
+    p.add_argument("--torque-nm", type=float, required=True, help="shaft torque [N m]")
+    p.add_argument("--coolant-C", type=float, default=65.0, help="coolant inlet [degC] (65)")
+    p.add_argument("--flow-lpm", type=float, default=10.0, help="coolant flow [l/min] (10)")
+    p.add_argument(
+        "--inverter-loss-W",
+        type=float,
+        default=0.0,
+        help="inverter loss into the coolant upstream of the jacket [W] (0)",
+    )
+    p.add_argument(
+        "--gearbox-loss-W", type=float, default=0.0, help="gearbox loss into the housing [W] (0)"
+    )
+    p.add_argument(
+        "--transient-s",
+        type=float,
+        default=0.0,
+        help="also run a transient of this length [s] from the coolant temperature",
+    )
+    p.add_argument(
+        "--envelope", action="store_true", help="continuous and 30 s peak torque envelopes"
+    )
+    p.add_argument(
+        "--peak-from",
+        default="coolant",
+        choices=["coolant", "point"],
+        help="30 s peak envelope starting from the coolant temperature everywhere (default) "
+        "or from the steady state at the given operating point",
+    )
+    p.add_argument("--level", default="ci", choices=["ci", "fine"], help="mesh level (ci)")
+    p.add_argument(
+        "--loss-source",
+        default="map",
+        choices=["map", "estimate"],
+        help="FE machine map (default) or the analytic estimate (not FE)",
+    )
+    p.add_argument("--losses", type=Path, help="JSON file of fixed losses [W] by component")
+    return p
+
+
+def validate_inputs(args) -> dict:
+    """Check the numbers before any heavy work; returns the fixed losses of ``--losses``
+    (or None). DesignError naming field, value and rule."""
+    checks = (
+        ("speed_rpm", args.speed_rpm, args.speed_rpm >= 0, "must be >= 0 rpm"),
+        (
+            "torque_Nm",
+            args.torque_nm,
+            args.torque_nm >= 0,
+            "must be >= 0 N m (motoring; the thermal model is symmetric)",
+        ),
+        ("flow_lpm", args.flow_lpm, args.flow_lpm > 0, "coolant flow must be > 0 l/min"),
+        (
+            "coolant_C",
+            args.coolant_C,
+            -30 <= args.coolant_C <= 100,
+            "must be within -30 to 100 degC (coolant property table)",
+        ),
+        ("transient_s", args.transient_s, args.transient_s >= 0, "must be >= 0 s"),
+        ("inverter_loss_W", args.inverter_loss_W, args.inverter_loss_W >= 0, "must be >= 0 W"),
+        ("gearbox_loss_W", args.gearbox_loss_W, args.gearbox_loss_W >= 0, "must be >= 0 W"),
+    )
+    for name, value, ok, rule in checks:
+        if not (math.isfinite(value) and ok):
+            raise DesignError(name, value, rule)
+    if args.losses is None:
+        return None
+    from pipeline.thermal.machine import LOSS_KEYS
+
+    try:
+        data = json.loads(Path(args.losses).read_text())
+    except (OSError, ValueError) as exc:
+        raise DesignError("losses", str(args.losses), f"not a readable JSON file ({exc})") from None
+    if not isinstance(data, dict):
+        raise DesignError("losses", str(args.losses), "must be a JSON object {component: W}")
+    for key, value in data.items():
+        if key not in LOSS_KEYS:
+            raise DesignError(f"losses.{key}", value, f"unknown component; known: {LOSS_KEYS}")
+        if not isinstance(value, (int, float)) or not (math.isfinite(value) and value >= 0):
+            raise DesignError(f"losses.{key}", value, "must be a number >= 0 W")
+    if args.envelope:
+        raise DesignError("envelope", "--losses", "needs a loss model (map or estimate)")
+    return {k: float(v) for k, v in data.items()}
+
+
+def plot_temperature(model, state, path: Path, title: str = "") -> Path:
+    """Temperature field of the sector [degC] as a PNG, hot spots in the title."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.tri import Triangulation
+
+    m = model.mesh
+    tri = Triangulation(m.p[0] * 1e3, m.p[1] * 1e3, m.t.T)
+    fig, ax = plt.subplots(figsize=(7, 6))
+    pc = ax.tripcolor(tri, state.T_fe - ZERO_CELSIUS, shading="gouraud", cmap="inferno")
+    fig.colorbar(pc, ax=ax, label="temperature [degC]")
+    hot = ", ".join(f"{k} {v - ZERO_CELSIUS:.0f}" for k, v in state.hot_spots.items())
+    ax.set_title(f"{title}\nhot spots [degC]: {hot}", fontsize=8)
+    ax.set_aspect("equal")
+    ax.set_xlabel("x [mm]")
+    ax.set_ylabel("y [mm]")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=130, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+def _c(t: float) -> float:
+    return round(float(t) - ZERO_CELSIUS, 2)
+
+
+def cmd_thermal(args) -> int:
+    from pipeline.cli import _emit, results_dir
+    from pipeline.design import load_design
+    from pipeline.mesh import get_mesh
+    from pipeline.thermal import envelope as ev
+    from pipeline.thermal.machine import Cooling, MachineThermalModel, ThermalLimits
+
+    fixed = validate_inputs(args)
+    design = load_design(args.design)
+    speed = args.speed_rpm * math.pi / 30.0
+    cooling = Cooling(
+        inlet_temperature=ZERO_CELSIUS + args.coolant_C,
+        flow_rate=args.flow_lpm / 60e3,
+        inverter_loss=args.inverter_loss_W,
+        gearbox_loss=args.gearbox_loss_W,
+    )
+    limits = ThermalLimits()
+    losses_at = torque_max = None
+    rt = design.ratings
+    if fixed is not None:
+        source = f"fixed losses from {args.losses}"
+    elif args.loss_source == "map":
+        losses_at, torque_max = ev.losses_provider(design, args.level)
+        source = f"FE machine map ({args.level})"
+    else:
+        source = "analytic estimate (not the FE map)"
+
+        def torque_max(w):
+            return min(rt.peak_torque, rt.peak_power / w) if w > 0 else rt.peak_torque
+
+    if fixed is None and speed > rt.max_speed * (1 + 1e-9):
+        raise DesignError(
+            "speed_rpm",
+            args.speed_rpm,
+            f"beyond the maximum speed {rt.max_speed * 30 / math.pi:.0f} rpm",
+        )
+    if torque_max is not None and args.torque_nm > torque_max(speed) * (1 + 1e-9):
+        raise DesignError(
+            "torque_Nm",
+            args.torque_nm,
+            f"beyond the envelope {torque_max(speed):.1f} N m at {args.speed_rpm:.0f} rpm",
+        )
+    mm = get_mesh(design, args.level)
+    model = MachineThermalModel(design, mm)
+    if losses_at is None and fixed is None:
+        losses_at = ev.representative_losses_at(model)
+    if fixed is not None:
+        state = model.steady(fixed, speed, cooling)
+        loss_fn = fixed
+    else:
+
+        def loss_fn(temps):
+            return losses_at(speed, args.torque_nm, temps)
+
+        state = model.coupled(loss_fn, speed, cooling)
+    tag = f"{design.name}-{args.level}-{args.speed_rpm:.0f}rpm-{args.torque_nm:.0f}Nm"
+    out_dir = results_dir() / "thermal" / tag
+    png = plot_temperature(
+        model,
+        state,
+        out_dir / "temperature.png",
+        f"{design.name} {args.speed_rpm:.0f} rpm {args.torque_nm:.0f} N m ({source})",
+    )
+    bal = state.balance
+    summary = {
+        "design": design.name,
+        "level": args.level,
+        "loss_source": source,
+        "speed_rpm": args.speed_rpm,
+        "torque_Nm": args.torque_nm,
+        "coolant_inlet_C": args.coolant_C,
+        "flow_lpm": args.flow_lpm,
+        "losses_W": {k: round(v, 3) for k, v in state.losses.items()},
+        "hot_spots_C": {k: _c(v) for k, v in state.hot_spots.items()},
+        "mean_temperatures_C": {k: _c(v) for k, v in state.means.items()},
+        "heat_balance_W": {k: round(v, 4) for k, v in bal.items()},
+        "coolant_outlet_C": _c(state.coolant["outlet"]),
+        "coolant_h_W_per_m2K": round(state.coolant["h"], 1),
+        "coupling_iterations": state.iterations,
+        "limits_C": {k: _c(getattr(limits, k)) for k in ("winding", "field", "magnet")},
+        "picture": str(png),
+    }
+    lines = [
+        f"{design.name} at {args.speed_rpm:.0f} rpm, {args.torque_nm:.1f} N m; losses: {source}",
+        "  losses [W]: " + ", ".join(f"{k} {v:.0f}" for k, v in state.losses.items() if v),
+        "  hot spots [degC]: " + ", ".join(f"{k} {_c(v):.1f}" for k, v in state.hot_spots.items()),
+        f"  heat balance [W]: generated {bal['generated']:.1f} = coolant {bal['to_coolant']:.1f}"
+        f" + ambient {bal['to_ambient']:.1f} (imbalance {bal['imbalance']:.2e})",
+        f"  coolant: h {state.coolant['h']:.0f} W/(m2 K), outlet {_c(state.coolant['outlet'])} degC",
+    ]
+    if args.transient_s > 0:
+        res = model.transient(loss_fn, speed, cooling, t_end=args.transient_s, limits=limits)
+        summary["transient"] = {
+            "duration_s": args.transient_s,
+            "time_to_limit_s": None if math.isinf(res.time_to_limit) else res.time_to_limit,
+            "limiting": res.limiting or None,
+            "final_hot_spots_C": {k: _c(v[-1]) for k, v in res.hot_spots.items()},
+        }
+        ttl = (
+            "not reached"
+            if math.isinf(res.time_to_limit)
+            else f"{res.limiting} reaches its limit after {res.time_to_limit:.1f} s"
+        )
+        lines.append(f"  transient {args.transient_s:.0f} s from {args.coolant_C:.0f} degC: {ttl}")
+    if args.envelope:
+        speeds = np.linspace(0.02, 1.0, 8) * design.ratings.max_speed
+        cont = ev.continuous_envelope(model, losses_at, speeds, torque_max, cooling=cooling)
+        start = state if args.peak_from == "point" else None
+        peak = ev.peak_envelope(
+            model, losses_at, speeds, torque_max, cooling=cooling, initial=start
+        )
+        summary["envelope"] = {
+            "speed_rpm": list(np.round(speeds * 30 / math.pi, 1)),
+            "continuous_torque_Nm": list(np.round(cont["torque"], 2)),
+            "peak_30s_torque_Nm": list(np.round(peak["torque"], 2)),
+            "em_torque_Nm": list(np.round(cont["torque_em"], 2)),
+        }
+        origin = "the coolant temperature" if start is None else "this point's steady state"
+        summary["envelope"]["peak_from"] = args.peak_from
+        lines.append(f"  envelope (rpm: continuous / 30 s peak from {origin} / EM N m):")
+        for n, tc, tp, te in zip(
+            speeds * 30 / math.pi, cont["torque"], peak["torque"], cont["torque_em"], strict=True
+        ):
+            lines.append(f"    {n:7.0f}: {tc:7.1f} / {tp:7.1f} / {te:7.1f}")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "summary.json").write_text(json.dumps(summary, indent=1))
+    summary["summary"] = str(out_dir / "summary.json")
+    lines.append(f"  picture: {png}\n  summary: {out_dir / 'summary.json'}")
+    _emit(args, summary, lines)
+    return 0

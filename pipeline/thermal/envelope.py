@@ -1,0 +1,364 @@
+"""Thermal limits: continuous and peak torque envelopes, time to the winding limit, losses.
+
+Everything takes a loss callable ``losses_at(speed [rad/s], torque [N m], temperatures
+{winding, field, magnet} [K]) -> {LOSS_KEYS: W}`` that raises :class:`DesignError` for a
+point beyond the electromagnetic envelope, so the thermal code does not depend on how the
+operating point is chosen. Two sources:
+
+- :func:`strategy_losses_at`: a machine model (:class:`pipeline.maps.protocol.
+  MachineMapProtocol`, e.g. the FE :class:`pipeline.maps.model.MachineMap`) and the
+  loss-minimising strategy (:func:`pipeline.maps.strategy.operating_strategy`). The currents
+  are chosen once at the strategy's temperatures and interpolated over its (speed, torque)
+  grid; the losses are then the model's at the actual temperatures (rho_Cu(T), Br(T)).
+- :func:`representative_losses_at`: a documented analytic estimate (no FE), for tests,
+  benchmarks and reports until the FE map exists; it says so wherever it is used.
+
+Envelopes:
+- continuous: per speed, the largest torque whose coupled steady state keeps every hot spot
+  within :class:`~pipeline.thermal.machine.ThermalLimits` (bisection on torque);
+- peak: per speed, the largest torque that keeps every hot spot within its limit for
+  ``duration`` (30 s) from the stated start (coolant temperature everywhere, or a state).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.constants import ALPHA_CU_20, RHO_CU_20, ZERO_CELSIUS
+from pipeline.design import Design
+from pipeline.errors import ConvergenceError, DesignError
+from pipeline.losses.copper import BRUSH_DROP_METAL_GRAPHITE
+from pipeline.losses.mechanical import MU_DEEP_GROOVE_BALL, windage_loss
+from pipeline.materials import load_material
+from pipeline.rotors import VMagnetRotor
+from pipeline.thermal.machine import (
+    LOSS_KEYS,
+    Cooling,
+    MachineThermalModel,
+    ThermalLimits,
+    ThermalState,
+)
+
+__all__ = [
+    "LossesAt",
+    "margin",
+    "continuous_torque",
+    "continuous_envelope",
+    "peak_torque",
+    "peak_envelope",
+    "time_to_limit",
+    "representative_losses_at",
+    "strategy_losses_at",
+    "losses_provider",
+]
+
+log = logging.getLogger(__name__)
+
+LossesAt = Callable[[float, float, Mapping[str, float]], Mapping[str, float]]
+
+
+def margin(hot_spots: Mapping[str, float], limits: ThermalLimits) -> tuple[float, str]:
+    """Smallest (limit - hot spot) [K] over winding, field, magnet, and which one."""
+    out = [
+        (getattr(limits, k) - hot_spots[k], k)
+        for k in ("winding", "field", "magnet")
+        if k in hot_spots
+    ]
+    return min(out)
+
+
+def _bisect(feasible: Callable[[float], bool], t_max: float, rtol: float) -> float:
+    if feasible(t_max):
+        return t_max
+    lo, hi = 0.0, t_max
+    if not feasible(lo):
+        return 0.0
+    while hi - lo > rtol * t_max:
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if feasible(mid) else (lo, mid)
+    return lo
+
+
+def continuous_torque(
+    model: MachineThermalModel,
+    losses_at: LossesAt,
+    speed: float,
+    torque_max: float,
+    cooling: Cooling | None = None,
+    limits: ThermalLimits | None = None,
+    rtol: float = 5e-3,
+) -> float:
+    """Largest torque [N m] in [0, torque_max] at speed [rad/s] whose coupled steady state
+    keeps every hot spot within its limit (to ``rtol`` of torque_max)."""
+    cooling, limits = cooling or Cooling(), limits or ThermalLimits()
+
+    def feasible(torque: float) -> bool:
+        try:
+            state = model.coupled(lambda t: losses_at(speed, torque, t), speed, cooling)
+        except (DesignError, ConvergenceError):
+            return False
+        return margin(state.hot_spots, limits)[0] >= 0
+
+    return _bisect(feasible, torque_max, rtol)
+
+
+def peak_torque(
+    model: MachineThermalModel,
+    losses_at: LossesAt,
+    speed: float,
+    torque_max: float,
+    cooling: Cooling | None = None,
+    limits: ThermalLimits | None = None,
+    duration: float = 30.0,
+    initial: ThermalState | float | None = None,
+    dt: float = 1.0,
+    rtol: float = 5e-3,
+) -> float:
+    """Largest torque [N m] in [0, torque_max] held for ``duration`` [s] from ``initial``
+    (default: the coolant inlet temperature everywhere) within every limit."""
+    cooling, limits = cooling or Cooling(), limits or ThermalLimits()
+
+    def feasible(torque: float) -> bool:
+        try:
+            res = model.transient(
+                lambda t: losses_at(speed, torque, t),
+                speed,
+                cooling,
+                t_end=duration,
+                dt=dt,
+                initial=initial,
+                limits=limits,
+                stop_at_limit=True,
+            )
+        except DesignError:
+            return False
+        return math.isinf(res.time_to_limit)
+
+    return _bisect(feasible, torque_max, rtol)
+
+
+def _envelope(fn, speeds, torque_max, **kw) -> dict:
+    speeds = np.asarray(speeds, float)
+    t_em = np.array([float(torque_max(w)) for w in speeds])
+    t_th = np.array(
+        [fn(w, tm, **kw) if tm > 0 else 0.0 for w, tm in zip(speeds, t_em, strict=True)]
+    )
+    return {"speed": speeds, "torque": t_th, "torque_em": t_em, "power": t_th * speeds}
+
+
+def continuous_envelope(model, losses_at: LossesAt, speeds, torque_max, **kw) -> dict:
+    """Continuous envelope: dict of arrays speed [rad/s], torque [N m] (thermal),
+    torque_em [N m] (``torque_max(speed)``, the electromagnetic envelope), power [W]."""
+    return _envelope(
+        lambda w, tm, **k: continuous_torque(model, losses_at, w, tm, **k), speeds, torque_max, **kw
+    )
+
+
+def peak_envelope(model, losses_at: LossesAt, speeds, torque_max, **kw) -> dict:
+    """Peak (``duration`` = 30 s by default) envelope, same keys as
+    :func:`continuous_envelope`."""
+    return _envelope(
+        lambda w, tm, **k: peak_torque(model, losses_at, w, tm, **k), speeds, torque_max, **kw
+    )
+
+
+def time_to_limit(
+    model: MachineThermalModel,
+    losses: Mapping[str, float] | Callable,
+    speed: float,
+    cooling: Cooling | None = None,
+    limits: ThermalLimits | None = None,
+    t_end: float = 600.0,
+    dt: float = 1.0,
+    initial: ThermalState | float | None = None,
+) -> tuple[float, str]:
+    """(time [s], part) until the first hot spot reaches its limit under ``losses`` (a dict
+    [W] or a loss_fn of the mean temperatures); (inf, "") if not within t_end [s]."""
+    cooling, limits = cooling or Cooling(), limits or ThermalLimits()
+    res = model.transient(
+        losses,
+        speed,
+        cooling,
+        t_end=t_end,
+        dt=dt,
+        initial=initial,
+        limits=limits,
+        stop_at_limit=True,
+    )
+    return res.time_to_limit, res.limiting
+
+
+# --- loss sources ------------------------------------------------------------------------
+
+#: Flux densities of the representative iron-loss estimate [T] (teeth, yoke, rotor): usual
+#: design values of traction machines at rated flux (Pyrhonen et al. 2014, Table 6.2).
+REPRESENTATIVE_B = (1.6, 1.4, 0.6)
+
+
+def _specific_iron_loss(material: str, f: float, b: float) -> float:
+    """[W/kg]: the material's Steinmetz + eddy coefficients if given, else its 1.5 T / 50 Hz
+    loss split 60 % hysteresis / 40 % eddy (assumed), else 3 W/kg at 1.5 T / 50 Hz."""
+    mat = load_material(material)
+    if np.isfinite(mat.steinmetz_kh):
+        return float(
+            mat.steinmetz_kh * f**mat.steinmetz_alpha * b**mat.steinmetz_beta
+            + mat.steinmetz_ke * (f * b) ** 2
+        )
+    p0 = mat.loss_1p5T_50Hz if np.isfinite(mat.loss_1p5T_50Hz) else 3.0
+    return p0 * (b / 1.5) ** 2 * (0.6 * f / 50.0 + 0.4 * (f / 50.0) ** 2)
+
+
+def representative_losses_at(model: MachineThermalModel) -> LossesAt:
+    """Analytic loss estimate [W] (NOT the FE map; for tests, benchmarks and reports).
+
+    Stator current i = i_max T / T_peak (q-axis, linear torque constant) scaled by
+    Br(20 degC) / Br(T_magnet) for PM; copper 3/2 R_s(T_w) i^2 (DC, mean turn length with
+    end windings); field current i_f = i_f_max (0.1 + 0.7 T / T_peak), loss R_f(T_f) i_f^2;
+    brushes 2 x 0.5 V x i_f; iron by :func:`_specific_iron_loss` at the electrical
+    frequency and :data:`REPRESENTATIVE_B`; magnet eddy 5 W (f_e / 400 Hz)^2 (i / i_max)^2
+    (assumed); mechanical: windage (Bilgen-Boulos) plus two ball bearings at 1 kN.
+    Beyond T_peak, the peak power or the maximum speed: DesignError.
+    """
+    d = model.design
+    rt, st, w = d.ratings, d.stator, d.winding
+    ns, L = model.n_sectors, model.length
+    turns = st.n_slots * w.n_layers * w.turns_per_coil / 2 / 3 / w.parallel_paths
+    r_s20 = RHO_CU_20 * turns * 2 * (L + model.end_length) / (w.parallel_paths * w.conductor_area)
+    pm = isinstance(d.rotor, VMagnetRotor)
+    if not pm:
+        ro = d.rotor
+        turn = 2 * L + 2 * (ro.body_width + ro.coil_width)
+        r_f20 = RHO_CU_20 * ro.field_turns * ro.n_poles * turn / ro.field_conductor_area
+        i_f_max = rt.max_field_current
+    else:
+        mag = load_material(d.rotor.magnet_material)
+    mass = {
+        k: model.area[k] * ns * L * load_material(m).density * sf
+        for k, m, sf in (
+            ("teeth", st.material, st.stacking_factor),
+            ("yoke", st.material, st.stacking_factor),
+            ("rotor", d.rotor.material, d.rotor.stacking_factor),
+        )
+    }
+
+    def rho(t):
+        return 1.0 + ALPHA_CU_20 * (t - (ZERO_CELSIUS + 20.0))
+
+    def losses_at(speed: float, torque: float, temps: Mapping[str, float]) -> dict:
+        speed, torque = abs(float(speed)), abs(float(torque))
+        if speed > rt.max_speed * (1 + 1e-9):
+            raise DesignError("speed", speed, f"beyond the maximum speed {rt.max_speed:.4g} rad/s")
+        t_lim = min(rt.peak_torque, rt.peak_power / speed if speed > 0 else math.inf)
+        if torque > t_lim * (1 + 1e-9):
+            raise DesignError(
+                "torque", torque, f"beyond the envelope {t_lim:.4g} N m at this speed"
+            )
+        tw = temps.get("winding", ZERO_CELSIUS + 20.0)
+        i = rt.max_phase_current * torque / rt.peak_torque
+        out = dict.fromkeys(LOSS_KEYS, 0.0)
+        if pm:
+            tm = temps.get("magnet", ZERO_CELSIUS + 20.0) - ZERO_CELSIUS
+            i *= mag.remanence / mag.remanence_at(tm)
+        f_e = d.pole_pairs * speed / (2 * math.pi)
+        out["stator_copper"] = 1.5 * r_s20 * rho(tw) * i**2
+        if pm:
+            out["magnet"] = 5.0 * (f_e / 400.0) ** 2 * (i / rt.max_phase_current) ** 2
+        else:
+            i_f = i_f_max * (0.1 + 0.7 * torque / rt.peak_torque)
+            out["field_copper"] = r_f20 * rho(temps.get("field", ZERO_CELSIUS + 20.0)) * i_f**2
+            out["brushes"] = 2 * BRUSH_DROP_METAL_GRAPHITE * i_f
+        for key, region, b in zip(
+            ("iron_stator_teeth", "iron_stator_yoke", "iron_rotor"),
+            ("teeth", "yoke", "rotor"),
+            REPRESENTATIVE_B,
+            strict=True,
+        ):
+            f = f_e if region != "rotor" else 0.1 * f_e  # rotor sees slot harmonics only
+            out[key] = mass[region] * _specific_iron_loss(
+                st.material if region != "rotor" else d.rotor.material, f, b
+            )
+        bearings = 2 * 0.5 * MU_DEEP_GROOVE_BALL * 1000.0 * 2 * d.rotor.shaft_radius * speed
+        wind = float(windage_loss(speed, d.rotor.outer_radius, L, d.airgap)) if speed > 0 else 0
+        out["mechanical"] = bearings + wind
+        return out
+
+    return losses_at
+
+
+def strategy_losses_at(machine_map, options=None) -> tuple[LossesAt, Callable[[float], float]]:
+    """(losses_at, torque_max) from a machine model and the operating strategy.
+
+    The strategy (:func:`pipeline.maps.strategy.operating_strategy`) picks the currents on
+    its (speed, torque) grid at ``options.temperatures``; losses_at interpolates them
+    (linear; NaN beyond the envelope or at its ragged edge -> DesignError) and returns
+    ``machine_map.losses`` at the actual temperatures. torque_max interpolates the motoring
+    envelope [N m] over speed [rad/s].
+    """
+    from scipy.interpolate import RegularGridInterpolator
+
+    from pipeline.maps.strategy import operating_strategy
+
+    res = operating_strategy(machine_map, options)
+    grid = (res.speed, res.torque)
+    interp = {
+        k: RegularGridInterpolator(grid, getattr(res, k), bounds_error=False)
+        for k in ("i_d", "i_q", "i_f")
+    }
+
+    def losses_at(speed: float, torque: float, temps: Mapping[str, float]) -> dict:
+        pt = np.array([[speed, torque]])
+        cur = [float(interp[k](pt)[0]) for k in ("i_d", "i_q", "i_f")]
+        if not all(np.isfinite(cur)):
+            raise DesignError(
+                "operating point",
+                (round(speed, 3), round(torque, 3)),
+                "beyond the machine's torque-speed envelope",
+            )
+        out = machine_map.losses(*cur, speed, dict(temps))
+        return {k: float(np.asarray(out[k])) for k in LOSS_KEYS}
+
+    def torque_max(speed: float) -> float:
+        return float(np.interp(speed, res.speed, np.nan_to_num(res.torque_max)))
+
+    return losses_at, torque_max
+
+
+def maps_folder(design_name: str, level: str) -> Path:
+    """``results/maps/<design>-<level>/`` (honours ``EDRIVE_RESULTS_DIR``)."""
+    from pipeline.cli import results_dir
+
+    return results_dir() / "maps" / f"{design_name}-{level}"
+
+
+def losses_provider(design: Design, level: str = "ci", options=None):
+    """(losses_at, torque_max) of the FE machine map of ``design`` at mesh ``level``.
+
+    Uses :class:`pipeline.maps.model.MachineMap` loaded from the cached flux map
+    ``results/maps/<design>-<level>/flux.nc`` and :func:`strategy_losses_at`. Without that
+    file, or with a map made without losses: DesignError telling to run ``edrive map``.
+    ``options``: :class:`pipeline.maps.strategy.StrategyOptions` (default grid if None).
+    """
+    folder = maps_folder(design.name, level)
+    path = folder / "flux.nc"
+    if not path.exists():
+        raise DesignError(
+            "flux map",
+            str(path),
+            f"not found: run `edrive map {design.name} --level {level}` first",
+        )
+    from pipeline.maps.model import MachineMap
+
+    machine_map = MachineMap.load(path)
+    if not machine_map.has_iron_losses:
+        raise DesignError(
+            "flux map",
+            str(path),
+            f"has no iron-loss coefficients (made with --no-losses): run "
+            f"`edrive map {design.name} --level {level}` without --no-losses",
+        )
+    return strategy_losses_at(machine_map, options)
