@@ -4,7 +4,7 @@ and the fast assembly against the scikit-fem forms."""
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
-from skfem import Basis, asm
+from skfem import asm
 
 from pipeline.constants import MU_0
 from pipeline.em import (
@@ -16,38 +16,14 @@ from pipeline.em import (
     element_values,
 )
 from pipeline.em.forms import current_source, magnet_source, newton_jacobian, reluctivity_stiffness
-from pipeline.post.fields import element_flux_density
-from tests.em_geometries import M19_B, M19_H, conductor_in_iron, magnet_in_bore, round_conductor
-
-A_COND, R_OUT, CURRENT = 0.01, 0.04, 1000.0
-
-
-def _conductor_b_error(order: int, h: float) -> float:
-    """Relative L2 error of B for a round conductor (radius a, current I) in air."""
-    mesh = round_conductor(A_COND, R_OUT, h)
-    j = element_values(mesh, {"conductor": CURRENT / (np.pi * A_COND**2)}, 0.0)
-    nu = np.full(mesh.t.shape[1], 1 / MU_0)
-    solver = MagnetostaticSolver(MagnetostaticProblem(mesh, nu, current_density=j, order=order))
-    cons = build_constraints(solver.basis.N, boundary_dofs(solver.basis, "outer_boundary"))
-    a = solver.solve(cons).a
-    fine = Basis(mesh, solver.basis.elem, intorder=6)
-    grad = fine.interpolate(a).grad
-    x, y = np.asarray(fine.global_coordinates())
-    r = np.hypot(x, y)
-    # Analytic: B_theta = MU_0 I r / (2 pi a^2) inside, MU_0 I / (2 pi r) outside.
-    b_t = np.where(
-        r < A_COND, MU_0 * CURRENT * r / (2 * np.pi * A_COND**2), MU_0 * CURRENT / (2 * np.pi * r)
-    )
-    ex, ey = -b_t * y / r, b_t * x / r
-    err = np.sqrt(np.sum(((grad[1] - ex) ** 2 + (-grad[0] - ey) ** 2) * fine.dx))
-    return err / np.sqrt(np.sum((ex**2 + ey**2) * fine.dx))
+from pipeline.verification.em_cases import magnet_in_bore_field, round_conductor_convergence
+from pipeline.verification.em_geometries import M19_B, M19_H, conductor_in_iron
 
 
 @pytest.mark.parametrize("order, expected_rate", [(1, 1.0), (2, 2.0)])
 def test_round_conductor_convergence_rate(order, expected_rate):
-    hs = np.array([A_COND / 2, A_COND / 4, A_COND / 8])
-    errors = np.array([_conductor_b_error(order, h) for h in hs])
-    rates = np.diff(np.log(errors)) / np.diff(np.log(hs))
+    conv = round_conductor_convergence(order, divisions=(2, 4, 8))
+    errors, rates = conv.errors, conv.rates
     # Measured: P1 rates 1.00, 0.96 (errors 13 %, 6.5 %, 3.3 %); P2 rates 1.97, 1.92
     # (3.7 %, 0.95 %, 0.25 %). Unstructured meshes make the observed rate wander by ~0.1;
     # 0.15 below the theoretical O(h^p) still fails any loss of an order.
@@ -60,16 +36,8 @@ def test_magnet_in_permeable_bore():
     # Uniformly magnetised cylinder (mu_r = 1, Br along +x) in an iron bore: the field in
     # the magnet is uniform, B = (Br / 2)(1 + Rm^2 / Rs^2) along Br (infinitely permeable
     # iron; mu_r = 1e5 here changes it by ~1e-5). The sign checks the magnet source form.
-    r_m, r_s, r_o, br = 0.01, 0.015, 0.02, 1.2
-    mesh = magnet_in_bore(r_m, r_s, r_o, 0.001)
-    ne = mesh.t.shape[1]
-    nu = element_values(mesh, {"iron": 1 / (MU_0 * 1e5)}, 1 / MU_0)
-    rem = np.zeros((2, ne))
-    rem[0, mesh.subdomains["magnet"]] = br
-    solver = MagnetostaticSolver(MagnetostaticProblem(mesh, nu, remanence=rem))
-    cons = build_constraints(solver.basis.N, boundary_dofs(solver.basis, "outer_boundary"))
-    b = element_flux_density(solver.basis, solver.solve(cons).a)[:, mesh.subdomains["magnet"]]
-    expected = br / 2 * (1 + r_m**2 / r_s**2)
+    b, expected = magnet_in_bore_field(0.01, 0.015, 0.02, remanence=1.2, h=0.001)
+    assert_allclose(expected, 1.2 / 2 * (1 + 0.01**2 / 0.015**2), rtol=1e-15)
     # Measured with P1, h = 1 mm: mean -0.12 %, worst element 0.41 %, |B_y| <= 0.33 % (the
     # polygonal circles and the O(h) P1 error); tolerances about twice that.
     assert_allclose(b[0].mean(), expected, rtol=3e-3)

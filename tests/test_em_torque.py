@@ -6,16 +6,8 @@ import pytest
 from numpy.testing import assert_allclose
 
 from pipeline.constants import MU_0
-from pipeline.em import (
-    MagnetostaticProblem,
-    MagnetostaticSolver,
-    boundary_dofs,
-    build_constraints,
-    sliding_interface,
-    split_sliding_interface,
-)
-from pipeline.post.torque import arkkio, arkkio_torque
-from tests.em_geometries import TORQUE_BENCHMARK, torque_benchmark
+from pipeline.post.torque import arkkio
+from pipeline.verification.em_cases import femm_torque_benchmark
 
 
 def test_arkkio_dipole_in_uniform_field():
@@ -43,32 +35,9 @@ def test_arkkio_dipole_in_uniform_field():
 
 @pytest.mark.parametrize("order", [1, 2])
 def test_femm_torque_benchmark_sliding(order):
-    tb = TORQUE_BENCHMARK
-    n_slide = 180  # 2 degree steps
-    mesh = split_sliding_interface(torque_benchmark(n_slide))
-    ne = mesh.t.shape[1]
-    rem = np.zeros((2, ne))
-    rem[0, mesh.subdomains["magnet"]] = MU_0 * tb["coercivity"]  # mu_r = 1: Br = MU_0 Hc
-    solver = MagnetostaticSolver(
-        MagnetostaticProblem(mesh, np.full(ne, 1 / MU_0), remanence=rem, order=order)
-    )
-    basis = solver.basis
-    iface = sliding_interface(basis)
-    outer = boundary_dofs(basis, "outer_boundary")
-    # Uniform applied field B0 = (B0, 0): A = B0 y on the outer circle (in place of FEMM's
-    # Kelvin exterior, which imposes the same uniform field; with mu_r = 1 everywhere the
-    # magnet's own field, imaged in the circle, exerts no torque on it by symmetry).
-    a_outer = tb["applied_flux_density"] * basis.doflocs[1, outer]
-    band = np.hstack([mesh.subdomains["band_rotor"], mesh.subdomains["band_stator"]])
-    steps = [0, 15, 45, 75, 112, 150]  # 0, 30, 90, 150, 224, 300 degrees
-    torques, angles = [], []
-    for k in steps:
-        cons = build_constraints(basis.N, outer, [iface.ties(k)], dirichlet_values=a_outer)
-        a = solver.solve(cons).a
-        torques.append(
-            arkkio_torque(basis, a, band, tb["band_inner"], tb["band_outer"], tb["depth"])
-        )
-        angles.append(iface.rotation_angle(k))
+    # 2 degree interface pitch; steps of 0, 30, 90, 150, 224, 300 degrees
+    angles, torques = femm_torque_benchmark(order, steps=(0, 15, 45, 75, 112, 150), n_slide=180)
+    assert_allclose(np.degrees(angles), [0, 30, 90, 150, 224, 300], atol=1e-9)
     # Rotor (magnet, m = 1 A m^2 along the rotor x axis) turned by theta counter-clockwise
     # in B0 = 1 T along x: T = m x B0 = -sin(theta) N m (restoring; FEMM quotes |T| = sin
     # theta). Measured errors <= 1.1e-4 N m (P1 and P2); 1e-3 N m = 0.1 % of the peak

@@ -8,6 +8,7 @@ from numpy.testing import assert_allclose
 
 from pipeline.thermal.meshes import concentric_mesh
 from pipeline.thermal.solver import assemble_thermal, solve_transient, time_integrate
+from pipeline.verification.thermal_cases import lumped_cooling
 
 RADIUS, RHO_C, H, T_INF, T0 = 0.02, 3.5e6, 50.0, 300.0, 400.0
 
@@ -17,24 +18,13 @@ def disc():
     return concentric_mesh([0.0, RADIUS], 0.004)
 
 
-def test_lumped_capacitance_exponential_small_biot(disc):
+def test_lumped_capacitance_exponential_small_biot():
     """Bi = h R / (2 k) = 5e-5: the disc cools as T_inf + (T0 - T_inf) exp(-t / tau),
     tau = rho c A / (h P) = rho c R / (2 h) (lumped capacitance, e.g. Incropera sec. 5.1)."""
-    k = 10000.0
+    times, mean, exact, tau = lumped_cooling(RADIUS, RHO_C, H, T_INF, T0, k=10000.0, size=0.004)
     # tau of the meshed polygon (its area and perimeter differ from the circle's by 0.5 %)
-    p0, p1, p2 = (disc.p[:, disc.t[i]] for i in range(3))
-    d1, d2 = p1 - p0, p2 - p0
-    area = 0.5 * np.sum(np.abs(d1[0] * d2[1] - d1[1] * d2[0]))
-    edges = disc.p[:, disc.facets[:, disc.boundaries["circle_1"]]]
-    perimeter = np.sum(np.linalg.norm(edges[:, 1] - edges[:, 0], axis=0))
-    tau = RHO_C * area / (H * perimeter)  # about rho c R / (2 h) = 700 s
     assert_allclose(tau, RHO_C * RADIUS / (2 * H), rtol=1e-2)
-    sol = solve_transient(
-        disc, k, RHO_C, robin=[("circle_1", H, T_INF)], dt=tau / 100, t_end=2 * tau,
-        T0=T0, method="bdf2",
-    )  # fmt: skip
-    mean = np.array([sol.system.region_mean(T, "layer_0") for T in sol.T])
-    exact = T_INF + (T0 - T_INF) * np.exp(-sol.times / tau)
+    assert_allclose(times[-1], 2 * tau, rtol=1e-12)
     # Remaining errors: Biot correction O(Bi) = 5e-5 and BDF2 with step tau/100, about
     # (dt/tau)^2 / 3 = 3e-5 of the excess: 1e-4 of the initial excess bounds them.
     assert np.max(np.abs(mean - exact)) < 1e-4 * (T0 - T_INF)
