@@ -6,9 +6,12 @@ PYTHON ?= python3
 setup:
 	bash scripts/setup.sh
 
-## main job on the embedded default: mesh the three reference designs, write pictures
+## main job on the embedded default (a local Dask cluster, ci level): the whole chain for the
+## Prius 2004 reference design: flux and loss maps, operating strategy, motor and drive-unit
+## efficiency maps, WLTC energy; pictures under results/maps/prius_2004-ci/
+RUN_DESIGN ?= prius_2004
 run: setup
-	$(PYTHON) -m pipeline mesh all --level ci --full
+	$(PYTHON) -m pipeline map $(RUN_DESIGN) --level ci
 
 ## the default test suite (slow studies are excluded by the `slow` marker)
 test: setup

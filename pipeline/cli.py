@@ -156,6 +156,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("case", cmd_case, "one operating point over rotor positions: torque, flux linkages")
     add_case_arguments(p)
+    from pipeline.thermal.cli import add_thermal_arguments, cmd_thermal
+
+    p = add("thermal", cmd_thermal, "temperatures, hot spots and thermal envelopes at a point")
+    add_thermal_arguments(p)
     from pipeline.sweep import add_sweep_arguments, cmd_sweep
 
     p = sub.add_parser(
@@ -165,6 +169,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_sweep_arguments(p)
     p.set_defaults(func=cmd_sweep)
+    from pipeline.maps.cli import add_map_arguments, cmd_map
+
+    p = add("map", cmd_map, "flux and loss maps over (i_d, i_q[, i_f]), then efficiency maps")
+    add_map_arguments(p)
+    from pipeline.validation.command import add_validate_arguments, cmd_validate
+
+    p = add(
+        "validate",
+        cmd_validate,
+        "verification, validation and golden-regression report (results/validation/)",
+    )
+    add_validate_arguments(p)
     return parser
 
 
