@@ -287,11 +287,13 @@ def _envelope(mm: _Model, cand, flux, torque_c, speeds, steps, sign):
     m = mm.m
     i_d, i_q, i_f = cand
     x = np.full((2, speeds.size), np.nan)
+    cand_best = np.full((4, speeds.size), np.nan)  # the best feasible candidate itself
     for k, w in enumerate(speeds):
         ok, _ = mm.feasible(i_d, i_q, i_f, w, *flux)
         if ok.any():
             j = int(np.argmax(np.where(ok & np.isfinite(torque_c), sign * torque_c, -np.inf)))
             x[:, k] = (i_d[j], i_f[j])
+            cand_best[:, k] = (torque_c[j], i_d[j], i_q[j], i_f[j])
     rows = np.arange(speeds.size)
     valid = np.isfinite(x[0])
     x = np.where(valid, x, 0.0)
@@ -322,7 +324,10 @@ def _envelope(mm: _Model, cand, flux, torque_c, speeds, steps, sign):
     best[1] = np.where(valid, x[0], np.nan)
     best[2] = np.where(valid, i_q_best, np.nan)
     best[3] = np.where(valid, x[1], np.nan)
-    return best
+    # with cross-saturation torque can fall before i_q reaches its limit: then the best
+    # feasible candidate of the dense grid beats the search along the active limits
+    use_cand = np.isfinite(cand_best[0]) & ~(sign * best[0] >= sign * cand_best[0])
+    return np.where(use_cand, cand_best, best)
 
 
 def _select(mm, cand, flux, torque_c, coef, speeds, levels, max_speed):
