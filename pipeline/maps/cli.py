@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.errors import DesignError, PipelineError
+from pipeline.errors import DesignError
 from pipeline.maps.efficiency import add_efficiency_arguments, run_efficiency_stage
 from pipeline.maps.model import MachineMap
 
@@ -166,12 +166,8 @@ def flux_figures(ds, out_dir: str | Path, model=None, speed_rpm: float | None = 
     return paths
 
 
-def _machine_model(ds, design):
-    return MachineMap(ds, design)
-
-
 def run_flux_stage(design, args) -> tuple[dict, list[str], object]:
-    """Compute/reuse the map, write flux.nc and the PNGs; (summary, lines, Dataset)."""
+    """Compute/reuse the map, write flux.nc and the PNGs; (summary, lines, the MachineMap built from it)."""
     from pipeline.cli import results_dir
     from pipeline.io.store import write_dataset
     from pipeline.maps.flux import compute_flux_map
@@ -195,13 +191,8 @@ def run_flux_stage(design, args) -> tuple[dict, list[str], object]:
         print(file=sys.stderr)
     ds = fm.dataset
     path = write_dataset(ds, out_dir / "flux.nc")
-    model = None
-    if "iron_stator_teeth_c_h" in ds:
-        try:
-            model = _machine_model(ds, design)
-        except PipelineError as exc:
-            log.warning("loss picture skipped: %s", exc)
-    pngs = flux_figures(ds, out_dir, model)
+    model = MachineMap(ds, design)
+    pngs = flux_figures(ds, out_dir, model if model.has_iron_losses else None)
     h = fm.held_out
     shape = " x ".join(f"{ds.sizes[d]} {d}" for d in ds["torque"].dims) if "torque" in ds else ""
     summary = {
@@ -241,7 +232,7 @@ def run_flux_stage(design, args) -> tuple[dict, list[str], object]:
         *(f"  picture: {p}" for p in pngs),
         *(f"  failed {k[:12]}: {r}" for k, r in fm.reasons.items()),
     ]
-    return summary, lines, ds
+    return summary, lines, model
 
 
 def cmd_map(args) -> int:
@@ -252,13 +243,12 @@ def cmd_map(args) -> int:
     if not getattr(args, "verbose", False):  # Dask's INFO lines (cluster shutdown) off
         logging.getLogger("distributed").setLevel(logging.WARNING)
     design = load_design(args.design)
-    summary, lines, ds = run_flux_stage(design, args)
+    summary, lines, model = run_flux_stage(design, args)
     out = {"flux": summary}
     if args.stage == "all":
         if summary["failed"]:
             lines.append("  efficiency stage skipped: the flux map has failed points")
         else:
-            model = _machine_model(ds, design)
             out_dir = results_dir() / "maps" / f"{design.name}-{args.level}"
             res = run_efficiency_stage(model, design, out_dir, args)
             res["iron_losses_included"] = model.has_iron_losses

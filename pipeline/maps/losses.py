@@ -57,6 +57,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from pipeline.design import Design
 from pipeline.errors import DesignError
@@ -101,6 +102,22 @@ IRON_REGIONS = {
     "stator_yoke": "iron_stator_yoke",
     "rotor_core": "iron_rotor",
 }
+
+
+def losses_at_frequency(coefficients, frequency: ArrayLike) -> dict:
+    """Iron loss per region (Bertotti ``c_h f + c_e f^2 + c_a f^1.5``) and magnet eddy loss
+    (``c_e f^2``) [W] at electrical frequency ``frequency`` [Hz], from coefficients named as
+    :func:`point_losses` names them (``iron_rotor_c_h``, ``magnet_c_e``, ...; numbers or
+    arrays that broadcast with ``frequency``)."""
+    f = np.asarray(frequency, dtype=float)
+    c = coefficients
+    out = {
+        key: c[f"{key}_c_h"] * f + c[f"{key}_c_e"] * f**2 + c[f"{key}_c_a"] * f**1.5
+        for key in IRON_REGIONS.values()
+    }
+    out["magnet"] = c["magnet_c_e"] * f**2
+    return out
+
 
 #: Strips across a magnet's width (at most; fewer if the magnet has few elements).
 MAX_MAGNET_STRIPS = 16

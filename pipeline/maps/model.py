@@ -55,7 +55,7 @@ from pipeline.constants import ALPHA_CU_20, RHO_CU_20, ZERO_CELSIUS
 from pipeline.design import Design, load_design
 from pipeline.errors import DesignError
 from pipeline.losses import copper, mechanical
-from pipeline.maps.losses import IRON_REGIONS, POINT_LOSS_VARIABLES
+from pipeline.maps.losses import IRON_REGIONS, POINT_LOSS_VARIABLES, losses_at_frequency
 from pipeline.maps.protocol import LOSS_KEYS
 from pipeline.materials import load_material
 from pipeline.winding import winding_layout
@@ -467,18 +467,16 @@ class MachineMap:
                 b.voltage_drop,
                 b.n_brushes,
             )
-        for key in IRON_REGIONS.values():
-            c = {
-                name: np.maximum(self._eval(f"{key}_{name}", pts, ok, shape), 0.0)
-                for name in _IRON_C
-            }
-            if self.iron_model == "bertotti":
-                out[key] += c["c_h"] * f + c["c_e"] * f**2 + c["c_a"] * f**1.5
-            else:
+        names = [f"{key}_{c}" for key in IRON_REGIONS.values() for c in _IRON_C] + ["magnet_c_e"]
+        coeff = {n: np.maximum(self._eval(n, pts, ok, shape), 0.0) for n in names}
+        scaled = losses_at_frequency(coeff, f)
+        if self.iron_model == "mse":
+            for key in IRON_REGIONS.values():
                 part = "rotor" if key == "iron_rotor" else "stator"
                 alpha = self._constant(f"iron_{part}_mse_alpha")
-                out[key] += c["k_mse"] * f**alpha
-        out["magnet"] += np.maximum(self._eval("magnet_c_e", pts, ok, shape), 0.0) * f**2
+                scaled[key] = coeff[f"{key}_k_mse"] * f**alpha
+        for key, value in scaled.items():
+            out[key] += value
         out["mechanical"] += self.mechanical_loss(omega)
         return out
 

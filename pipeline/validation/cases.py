@@ -371,7 +371,7 @@ def _prius_spin_loss_model(speed_rpm: np.ndarray):
     from pipeline.design import load_design
     from pipeline.em.machine import run_case
     from pipeline.losses import mechanical
-    from pipeline.maps.losses import IRON_REGIONS, point_losses
+    from pipeline.maps.losses import losses_at_frequency, point_losses
     from pipeline.maps.model import mechanical_data
 
     d = load_design("prius_2004")
@@ -379,11 +379,9 @@ def _prius_spin_loss_model(speed_rpm: np.ndarray):
     c = {k: v[0] for k, v in point_losses(res, d).items()}
     f = d.pole_pairs * speed_rpm / 60
     omega = speed_rpm * 2 * math.pi / 60
-    iron = sum(
-        c[f"{k}_c_h"] * f + c[f"{k}_c_e"] * f**2 + c[f"{k}_c_a"] * f**1.5
-        for k in IRON_REGIONS.values()
-    )
-    magnet = c["magnet_c_e"] * f**2
+    at_f = losses_at_frequency(c, f)
+    magnet = at_f.pop("magnet")
+    iron = sum(at_f.values())
     m = mechanical_data(d)
     load = m.rotor_mass * 9.80665 / m.n_bearings
     mech = m.n_bearings * mechanical.bearing_friction_loss(

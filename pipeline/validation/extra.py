@@ -79,7 +79,7 @@ def extra_quantities(design: Design, level="ci", sector: bool = True, point=None
     from geometries.settings import MeshSettings
     from pipeline.constants import ZERO_CELSIUS
     from pipeline.em.machine import run_case
-    from pipeline.maps.losses import IRON_REGIONS, point_losses
+    from pipeline.maps.losses import losses_at_frequency, point_losses
     from pipeline.maps.model import field_resistance_dc, phase_resistance_dc
 
     pt = point or loss_point(design)
@@ -102,11 +102,7 @@ def extra_quantities(design: Design, level="ci", sector: bool = True, point=None
     omega = pt["speed_rpm"] * 2 * math.pi / 60
     f = design.pole_pairs * pt["speed_rpm"] / 60
     t_w = ZERO_CELSIUS + pt["winding_temperature_C"]
-    losses = {
-        key: coeff[f"{key}_c_h"] * f + coeff[f"{key}_c_e"] * f**2 + coeff[f"{key}_c_a"] * f**1.5
-        for key in IRON_REGIONS.values()
-    }
-    losses["magnet"] = coeff["magnet_c_e"] * f**2
+    losses = losses_at_frequency(coeff, f)
     losses["stator_copper"] = float(
         1.5 * phase_resistance_dc(design, t_w) * (pt["i_d"] ** 2 + pt["i_q"] ** 2)
     )
