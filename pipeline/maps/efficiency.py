@@ -362,10 +362,8 @@ def cycle_results(
             f"exceeds the map's max speed {strategy.speed[-1]:.1f} rad/s",
         )
     w = ops.omega_motor
-    # envelope over the speeds where it exists (NaN where no current meets the limits)
-    hi, lo = np.isfinite(strategy.torque_max), np.isfinite(strategy.torque_min)
-    t_hi = np.interp(w, strategy.speed[hi], strategy.torque_max[hi], right=np.nan)
-    t_lo = np.minimum(np.interp(w, strategy.speed[lo], strategy.torque_min[lo], right=0.0), 0.0)
+    t_hi = strategy.envelope_at(w)
+    t_lo = np.minimum(strategy.envelope_at(w, generating=True, beyond=0.0), 0.0)
     t = np.maximum(ops.torque_motor, t_lo)  # braking beyond the envelope: friction brakes
     out_of_reach = int(np.sum(~(t <= t_hi)))
     friction_braking = int(np.sum(ops.torque_motor < t_lo))

@@ -52,6 +52,7 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from pipeline.constants import ZERO_CELSIUS
 from pipeline.errors import DesignError
@@ -159,6 +160,14 @@ class StrategyResult:
     def loss_total(self) -> np.ndarray:
         """Sum of all loss components [W]."""
         return sum(self.losses[k] for k in LOSS_KEYS)
+
+    def envelope_at(self, speed: ArrayLike, generating: bool = False, beyond: float = np.nan):
+        """Motoring (or generating) envelope torque [N m] at ``speed`` [rad/s], interpolated
+        over the grid speeds where it exists (NaN where no current meets the limits); above
+        the last such speed: ``beyond``."""
+        env = self.torque_min if generating else self.torque_max
+        ok = np.isfinite(env)
+        return np.interp(speed, self.speed[ok], env[ok], right=beyond)
 
 
 def voltage_limit(dc_link_voltage: float, modulation_max: float = 0.95) -> float:

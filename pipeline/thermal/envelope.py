@@ -323,7 +323,7 @@ def strategy_losses_at(machine_map, options=None) -> tuple[LossesAt, Callable[[f
         return {k: float(np.asarray(out[k])) for k in LOSS_KEYS}
 
     def torque_max(speed: float) -> float:
-        return float(np.interp(speed, res.speed, np.nan_to_num(res.torque_max)))
+        return float(res.envelope_at(speed, beyond=0.0))
 
     return losses_at, torque_max
 
