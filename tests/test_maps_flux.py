@@ -149,3 +149,25 @@ def test_edrive_map_writes_and_reuses(tmp_path, monkeypatch, capsys):
     assert second["grid_shape"] == {"i_d": 3, "i_q": 3}  # i_q mirrored: -325, 0, 325
     out = tmp_path / "maps" / "prius_2004-ci"
     assert (out / "flux.nc").exists() and (out / "flux.png").stat().st_size > 10_000
+
+
+@pytest.mark.parametrize(
+    "option, message",
+    [
+        (["--n-speed", "-3"], "n_speed = -3: must be >= 3"),
+        (["--modulation-max", "2"], "modulation_max = 2.0: must be in (0, 1]"),
+        (["--vehicle", "nope"], "vehicle = 'nope'"),
+    ],
+)
+def test_edrive_map_rejects_bad_efficiency_options_before_the_map(
+    option, message, tmp_path, monkeypatch, capsys
+):
+    """A bad option of the efficiency stage is a one-line error (exit 2) before any map
+    point is solved: no task record is written."""
+    from pipeline.cli import main
+
+    monkeypatch.setenv("EDRIVE_RESULTS_DIR", str(tmp_path))
+    assert main(["map", "prius_2004", "--quiet", *option]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0]
+    assert not (tmp_path / "maps").exists()

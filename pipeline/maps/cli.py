@@ -19,8 +19,13 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.drive.vehicle import load_vehicle
 from pipeline.errors import DesignError
-from pipeline.maps.efficiency import add_efficiency_arguments, run_efficiency_stage
+from pipeline.maps.efficiency import (
+    add_efficiency_arguments,
+    options_from_args,
+    run_efficiency_stage,
+)
 from pipeline.maps.model import MachineMap
 
 __all__ = ["add_map_arguments", "cmd_map", "flux_figures", "STAGES"]
@@ -243,6 +248,10 @@ def cmd_map(args) -> int:
     if not getattr(args, "verbose", False):  # Dask's INFO lines (cluster shutdown) off
         logging.getLogger("distributed").setLevel(logging.WARNING)
     design = load_design(args.design)
+    if args.stage == "all":  # bad efficiency options fail before the map is computed
+        options = options_from_args(args)
+        options.strategy_options()
+        load_vehicle(options.vehicle)
     summary, lines, model = run_flux_stage(design, args)
     out = {"flux": summary}
     if args.stage == "all":
@@ -250,7 +259,7 @@ def cmd_map(args) -> int:
             lines.append("  efficiency stage skipped: the flux map has failed points")
         else:
             out_dir = results_dir() / "maps" / f"{design.name}-{args.level}"
-            res = run_efficiency_stage(model, design, out_dir, args)
+            res = run_efficiency_stage(model, design, out_dir, options)
             res["iron_losses_included"] = model.has_iron_losses
             out["efficiency"] = res
             lines.append("efficiency stage:")
