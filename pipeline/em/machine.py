@@ -126,12 +126,10 @@ def slot_bottom_radius(design: Design) -> float:
     return r if st.slot.round_bottom else math.hypot(r, st.slot.width_bottom / 2)
 
 
-def _region_kinds(mesh, design: Design, magnets) -> dict:
+def _region_kinds(mesh, r: np.ndarray, design: Design, magnets) -> dict:
     """Element indices of the iron-loss region kinds: stator teeth and yoke (stator core split
-    at the slot-bottom radius by element centroid), rotor core, magnets."""
+    at the slot-bottom radius by element centroid radius ``r`` [m]), rotor core, magnets."""
     sub = mesh.subdomains
-    xy = mesh.p[:, mesh.t].mean(axis=1)  # (2, ne) centroids
-    r = np.hypot(xy[0], xy[1])
     core = np.asarray(sub.get("stator_core", []), dtype=np.int64)
     yoke = r[core] > slot_bottom_radius(design)
     mag = [np.asarray(sub[name], dtype=np.int64) for name in magnets]
@@ -180,6 +178,7 @@ def _model_cached(
     solver = MagnetostaticSolver(MagnetostaticProblem(mesh, nu, mi, tuple(curves), None, rem))
     basis = solver.basis
     area = np.asarray(basis.dx.sum(axis=1))
+    r_centroid = np.hypot(*mesh.p[:, mesh.t].mean(axis=1))  # [m] per element
     sign = -1 if mm.antiperiodic else 1
     ties = [
         periodic_ties(
@@ -225,10 +224,8 @@ def _model_cached(
         parallel_paths=layout.parallel_paths,
         field_turns=int(getattr(design.rotor, "field_turns", 0) or 0),
         element_area=area,
-        regions=_region_kinds(mesh, design, magnets),
-        rotor_elements=np.flatnonzero(
-            np.hypot(*mesh.p[:, mesh.t].mean(axis=1)) < mm.info["radii"]["sliding"]
-        ),
+        regions=_region_kinds(mesh, r_centroid, design, magnets),
+        rotor_elements=np.flatnonzero(r_centroid < mm.info["radii"]["sliding"]),
         magnet_temperature_C=magnet_temperature_C,
         sector=sector,
     )
