@@ -1,7 +1,7 @@
 """Flux-map speed: per-point time and map wall time on the default local cluster (2 workers).
 
 Run: ``python benchmarks/bench_maps.py [--levels ci fine] [--designs prius_2004 gen5_eesm]
-[--measure-only] [--no-losses] [--grid-prius 15 15] [--grid-gen5 11 11 6]``.
+[--measure-only] [--no-losses | --half-period] [--grid-prius 15 15] [--grid-gen5 11 11 6]``.
 
 For each design and level it first solves one representative point in this process
 (warm model, the map's positions and span) and prints its wall and CPU time and the
@@ -15,6 +15,7 @@ machine inflates wall times; the CPU time per point is the steadier figure.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import tempfile
@@ -29,7 +30,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 __all__ = ["main"]
 
 
-def _point_time(design, level: str, grid, with_losses: bool) -> tuple[float, float, float]:
+def _point_time(
+    design, level: str, grid, with_losses: bool, span: float
+) -> tuple[float, float, float]:
     """(wall, CPU, model build) [s] of one map point near rated current, model warm."""
     from pipeline.maps import flux
     from pipeline.mesh import get_mesh
@@ -39,6 +42,7 @@ def _point_time(design, level: str, grid, with_losses: bool) -> tuple[float, flo
         "i_d_A": -0.4 * design.ratings.max_phase_current,
         "i_q_A": 0.6 * design.ratings.max_phase_current,
         "positions": grid.positions,
+        "span_el_rad": span,
     }
     if design.kind == "eesm":
         op["i_f_A"] = 0.8 * design.ratings.max_field_current
@@ -54,9 +58,10 @@ def main(argv: list[str] | None = None) -> None:
     from pipeline.design import load_design
     from pipeline.maps.flux import (
         FLUX_POSITIONS,
-        LOSS_POSITIONS,
+        FLUX_SPAN_EL,
         compute_flux_map,
         default_grid,
+        loss_sampling,
     )
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -64,25 +69,37 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--designs", nargs="+", default=["prius_2004", "gen5_eesm"])
     ap.add_argument("--measure-only", action="store_true", help="per-point time only")
     ap.add_argument("--no-losses", action="store_true", help="flux only (12 positions, pi/3)")
+    ap.add_argument(
+        "--half-period",
+        action="store_true",
+        help="losses from 36 positions over pi (the method before the sixth-period symmetry)",
+    )
     ap.add_argument("--grid-prius", type=int, nargs=2, default=[15, 15])
     ap.add_argument("--grid-gen5", type=int, nargs=3, default=[11, 11, 6])
     ap.add_argument("--positions", type=int, default=None)
     args = ap.parse_args(argv)
 
     with_losses = not args.no_losses
-    positions = args.positions or (LOSS_POSITIONS if with_losses else FLUX_POSITIONS)
-    print(f"losses per point: {with_losses}; {positions} positions per point; "
-          f"cpu_count {os.cpu_count()}, load average {os.getloadavg()[0]:.1f}")  # fmt: skip
+    print(f"losses per point: {with_losses}; cpu_count {os.cpu_count()}, "
+          f"load average {os.getloadavg()[0]:.1f}")  # fmt: skip
     for level in args.levels:
         for name in args.designs:
             d = load_design(name)
+            if not with_losses:
+                positions, span = FLUX_POSITIONS, FLUX_SPAN_EL
+            elif args.half_period:
+                positions, span = 36, math.pi
+            else:
+                positions, span = loss_sampling(d)
+            positions = args.positions or positions
             sizes = args.grid_gen5 if d.kind == "eesm" else [*args.grid_prius, None]
             grid = default_grid(d, *sizes, positions=positions)
             n = len(grid.solved_points())
-            wall, cpu, build = _point_time(d, level, grid, with_losses)
+            wall, cpu, build = _point_time(d, level, grid, with_losses, span)
             shape = " x ".join(str(s) for s in grid.shape if s > 1)
             print(
-                f"{name} [{level}] {shape} = {n} points x {positions} positions: one point "
+                f"{name} [{level}] {shape} = {n} points x {positions} positions over "
+                f"{math.degrees(span):.0f} el. deg: one point "
                 f"{wall:.2f} s wall / {cpu:.2f} s CPU (model build {build:.2f} s); "
                 f"extrapolated map on 2 workers: {n * cpu / 2 / 60:.1f} min (CPU-based), "
                 f"{n * wall / 2 / 60:.1f} min (wall-based)"
@@ -91,7 +108,7 @@ def main(argv: list[str] | None = None) -> None:
                 continue
             with tempfile.TemporaryDirectory() as tmp:
                 t0 = time.perf_counter()
-                fm = compute_flux_map(d, level, grid, tmp, losses=with_losses)
+                fm = compute_flux_map(d, level, grid, tmp, losses=with_losses, span_el=span)
                 t = time.perf_counter() - t0
             h = fm.held_out
             print(

@@ -343,13 +343,13 @@ class Progress:
 
     def __init__(self, total: int | None = None, quiet: bool = False, label: str = "sweep"):
         self.total, self.quiet, self.t0, self.last = total, quiet, time.perf_counter(), 0.0
-        self.shown, self.label = False, label
+        self.shown, self.label, self.fixed = False, label, total is not None
 
     def __call__(self, record: dict, s: SweepSummary) -> None:
         now = time.perf_counter()
         n = s.done + s.failed + s.skipped
-        if self.total is None:
-            self.total = s.total
+        if not self.fixed and s.total != self.total:  # the first, or a following sweep
+            self.total, self.t0 = s.total, now
         if self.quiet:
             return
         if s.dashboard and not self.shown:

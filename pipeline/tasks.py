@@ -79,6 +79,7 @@ def _case_kwargs(operating_point: dict) -> dict:
         "i_q": float(operating_point.get("i_q_A", 0.0)),
         "i_f": float(operating_point.get("i_f_A", 0.0)),
         "positions": int(operating_point.get("positions", DEFAULT_POSITIONS)),
+        "span_el": float(operating_point.get("span_el_rad", math.pi / 3)),
         "speed_rpm": None if speed is None else float(speed),
     }
 
@@ -87,8 +88,9 @@ def _case_kwargs(operating_point: dict) -> dict:
 def case_task(design, level: str, operating_point: dict) -> dict:
     """One operating point over rotor positions (:func:`pipeline.em.machine.run_case`).
 
-    Operating point keys: i_d_A, i_q_A, i_f_A [A], speed_rpm [rpm], positions (over 60 el.
-    deg; default :data:`DEFAULT_POSITIONS`). Returns :func:`case_values`.
+    Operating point keys: i_d_A, i_q_A, i_f_A [A], speed_rpm [rpm], positions (over
+    span_el_rad, default pi/3 = 60 el. deg; default :data:`DEFAULT_POSITIONS`). Returns
+    :func:`case_values`.
     """
     from pipeline.em.machine import run_case
 

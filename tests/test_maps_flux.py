@@ -21,6 +21,7 @@ from pipeline.maps.flux import (
     grid_from_table,
     held_out_check,
     interpolate,
+    refine_grid,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -130,6 +131,70 @@ def test_small_prius_map_held_out_and_mirror(tmp_path):
                                   for k in ("torque", "psi_d", "psi_q")})  # fmt: skip
     assert held_out_check(ds, [rec])["torque_error_of_max_max"] < 1e-4
     assert np.isnan(interpolate(ds, "torque", -400.0, 100.0))  # no extrapolation
+
+
+def _synthetic_map(i_d, i_q, torque):
+    import xarray as xr
+
+    grid = FluxGrid(i_d=tuple(i_d), i_q=tuple(i_q), mirror_iq=False)
+    d, q = np.meshgrid(i_d, i_q, indexing="ij")
+    ds = xr.Dataset({"torque": (("i_d", "i_q"), torque(d, q))}, coords={"i_d": i_d, "i_q": i_q})
+    return grid, ds
+
+
+def test_refine_grid_splits_where_the_map_bends():
+    # torque with a sharp saturation knee at i_d = -172 A on a 30 A grid; reference: the
+    # analytic function. The two splits must go to the knee's cells and cut the map's
+    # worst cubic-interpolation error at the cell midpoints (57 -> 7.4 N m measured; the
+    # indicator is the cubic spline's error bound, so a 3x cut is the least expected)
+    def torque(d, q):
+        return q * (1.0 + np.tanh((d + 172.0) / 15.0))
+
+    i_d = np.linspace(-300.0, 30.0, 12)
+    i_q = np.linspace(0.0, 300.0, 6)
+    grid, ds = _synthetic_map(i_d, i_q, torque)
+    new, splits = refine_grid(ds, grid, 2)
+    assert {(c["axis"], c["lo"]) for c in splits} == {("i_d", -180.0), ("i_d", -150.0)}
+    assert len(new.i_d) == 14 and new.i_q == grid.i_q
+    _, fine = _synthetic_map(np.asarray(new.i_d), i_q, torque)
+    mid = 0.5 * (i_d[1:] + i_d[:-1])
+    d, q = np.meshgrid(mid, i_q, indexing="ij")
+    before = np.max(np.abs(interpolate(ds, "torque", d, q) - torque(d, q)))
+    after = np.max(np.abs(interpolate(fine, "torque", d, q) - torque(d, q)))
+    assert after < before / 3
+
+
+def test_refine_grid_leaves_a_linear_map_alone():
+    grid, ds = _synthetic_map(
+        np.linspace(-300.0, 0.0, 7), np.linspace(0.0, 300.0, 5), lambda d, q: 2 * q + 0.1 * d
+    )
+    new, splits = refine_grid(ds, grid, 3)
+    # the cubic through a linear function is the straight line: zero indicator, no split
+    assert splits == [] and new == grid
+
+
+def test_map_refinement_solves_the_added_nodes_and_reuses_them(tmp_path):
+    prius = load_design("prius_2004")
+    grid = FluxGrid(
+        i_d=(-300.0, -225.0, -150.0, -75.0, 0.0), i_q=(0.0, 100.0, 200.0, 300.0), positions=2
+    )
+    from distributed import Client
+
+    from pipeline.sweep import local_cluster
+
+    with local_cluster(n_workers=2, dashboard=False) as lc, Client(lc) as client:
+        kw = dict(client=client, n_held_out=0, losses=False, refine=1)
+        fm = compute_flux_map(prius, "ci", grid, tmp_path, **kw)
+        again = compute_flux_map(prius, "ci", grid, tmp_path, **kw)
+        with pytest.raises(DesignError, match="refine"):
+            compute_flux_map(prius, "ci", grid, tmp_path, client=client, refine=-1)
+    # one i_d interval split (i_q has 4 nodes: not refined): 4 nodes added to the 20
+    assert (fm.n_points, fm.computed, fm.failed, len(fm.refined)) == (24, 24, 0, 1)
+    split = fm.refined[0]
+    assert split["axis"] == "i_d" and split["indicator"] > 0 and split["hi"] - split["lo"] == 75
+    assert fm.dataset.sizes["i_d"] == 6
+    assert fm.dataset.attrs["refined_intervals"].startswith("i_d")
+    assert (again.computed, again.reused) == (0, 20 + 24)  # both sweeps from the store
 
 
 def test_edrive_map_writes_and_reuses(tmp_path, monkeypatch, capsys):

@@ -97,8 +97,11 @@ def test_full_period_span_equals_half_period_extension_for_sinusoids():
 def test_bad_span_and_missing_fields_raise():
     d = load_design("gen5_eesm")
     case = _sine_case(d)
-    case.theta_el = _theta(24, math.pi / 3)  # the default span of run_case: not enough
+    case.theta_el = _theta(24, 2 * math.pi / 3)  # neither a sixth, a half nor a period
     with pytest.raises(DesignError, match="span_el"):
+        point_losses(case, d)
+    case.theta_el = _theta(24, math.pi / 3)  # a sixth needs the solved A_z (keep_fields)
+    with pytest.raises(DesignError, match="keep_fields"):
         point_losses(case, d)
     with pytest.raises(DesignError, match="keep_fields"):
         point_losses(SimpleNamespace(theta_el=_theta(), extras={}), d)

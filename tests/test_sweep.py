@@ -293,6 +293,7 @@ def test_mesh_task_areas(tmp_path, monkeypatch):
         ('compute = "case"\n[operating_points]\npositions = [0]\n', "must be >= 1"),
         ('compute = "case"\n[operating_points]\npositions = [1.5]\n', "must be an integer"),
         ('compute = "case"\n[operating_points]\ni_f_A = [-1.0]\n', "must be >= 0"),
+        ('compute = "case"\n[operating_points]\nspan_el_rad = [7.0]\n', "must be in (0, 2 pi]"),
     ],
 )
 def test_malformed_workflows(tmp_path, body, expect):

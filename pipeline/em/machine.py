@@ -545,6 +545,7 @@ def run_case(
             regions={key: v.copy() for key, v in m.regions.items()},
             element_area=m.element_area.copy(),
             n_sectors=m.n_sectors,
+            machine_model=m,  # the mesh and operators (not serialised)
         )
     return CaseResult(
         design=d.name,

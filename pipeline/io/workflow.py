@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,6 +57,7 @@ OPERATING_KEYS = {
     "i_f_A": float,
     "speed_rpm": float,
     "positions": int,
+    "span_el_rad": float,
 }
 TOP_KEYS = {
     "name",
@@ -178,6 +180,8 @@ def _check_op(k: str, v: object) -> None:
         raise _wf(where, v, "must be >= 1")
     if k in ("i_f_A", "speed_rpm") and v < 0:
         raise _wf(where, v, "must be >= 0")
+    if k == "span_el_rad" and not 0 < v <= 2 * math.pi:
+        raise _wf(where, v, "rotor-position span must be in (0, 2 pi] rad el.")
 
 
 def _grid(table: object, where: str, check: Callable[[str, object], None]) -> list[dict]:

@@ -60,6 +60,14 @@ def add_map_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--held-out", type=int, default=6, help="held-out check points")
     parser.add_argument(
+        "--refine",
+        type=int,
+        default=0,
+        metavar="N",
+        help="after the grid, split the N intervals where it interpolates worst and solve "
+        "the added nodes (default 0)",
+    )
+    parser.add_argument(
         "--no-losses", action="store_true", help="flux and torque only (12 positions over pi/3)"
     )
     parser.add_argument("--quiet", action="store_true", help="no progress line")
@@ -191,6 +199,7 @@ def run_flux_stage(design, args) -> tuple[dict, list[str], object]:
         n_held_out=args.held_out,
         on_result=Progress(quiet=args.quiet, label="map"),
         losses=False if args.no_losses else None,
+        refine=args.refine,
     )
     if not args.quiet:
         print(file=sys.stderr)
@@ -214,6 +223,7 @@ def run_flux_stage(design, args) -> tuple[dict, list[str], object]:
         "point_time_s": fm.point_time_s,
         "point_cpu_s": fm.point_cpu_s,
         "held_out": {k: v for k, v in h.items() if k != "points"},
+        "refined_intervals": fm.refined,
         "losses": ds.attrs.get("losses", ""),
         "dataset": str(path),
         "pictures": [str(p) for p in pngs],
@@ -232,6 +242,7 @@ def run_flux_stage(design, args) -> tuple[dict, list[str], object]:
         f"|T| >= {100 * h.get('usable_fraction', 0.1):.0f} % of max, "
         f"{pct(h.get('torque_error_of_max_max', math.nan))} of max |T| anywhere; "
         f"flux {pct(h.get('psi_rel_error_max', math.nan))} of |psi_dq|",
+        *([f"  refined: {ds.attrs['refined_intervals']}"] if fm.refined else []),
         f"  losses: {summary['losses']}",
         f"  written: {path}",
         *(f"  picture: {p}" for p in pngs),

@@ -48,6 +48,7 @@ __all__ = [
     "FluxMap",
     "compute_flux_map",
     "interpolate",
+    "refine_grid",
     "held_out_points",
     "held_out_check",
 ]
@@ -57,11 +58,28 @@ log = logging.getLogger(__name__)
 #: variables that change sign with i_q (see the module docstring); all others are even
 ODD_IN_IQ = ("torque", "torque_dq", "psi_q", "v_d")
 #: rotor positions and span [rad el.] per point: flux only (mean torque converged to < 0.02 %
-#: at 12 over pi/3, see pipeline.tasks.DEFAULT_POSITIONS) and with losses
-#: (pipeline.maps.losses needs a half period; 36 positions resolve the rotor slot harmonics
-#: of all reference designs, see its docstring)
+#: at 12 over pi/3, see pipeline.tasks.DEFAULT_POSITIONS) and with losses where the sixth-
+#: period symmetry does not apply (pipeline.maps.losses then needs a half period; 36
+#: positions resolve the rotor slot harmonics of all reference designs, see its docstring)
 FLUX_POSITIONS, FLUX_SPAN_EL = DEFAULT_POSITIONS, math.pi / 3
 LOSS_POSITIONS, LOSS_SPAN_EL = 36, math.pi
+
+
+def loss_sampling(design) -> tuple[int, float]:
+    """Rotor positions and span [rad el.] of a map point with losses.
+
+    Integral-slot designs (all reference designs) need only the flux map's sixth of a
+    period: the stator's fields over the whole period follow by rotation and the rotor's
+    repeat (:mod:`pipeline.em.sixfold`); 12 positions over pi/3 give the same 72 samples
+    per period as 36 over pi, with a third of the solves. Others solve half a period.
+    """
+    from pipeline.em.sixfold import sixfold_applies
+
+    if sixfold_applies(design):
+        return FLUX_POSITIONS, FLUX_SPAN_EL
+    return LOSS_POSITIONS, LOSS_SPAN_EL
+
+
 #: default grid sizes (n_id, n_iq, n_if); n_iq counts i_q >= 0 when the symmetry is used
 DEFAULT_SIZES = {"ipm": (15, 15, 1), "eesm": (11, 11, 6)}
 
@@ -177,10 +195,10 @@ def _flux_point(design, level: str, operating_point: dict, with_losses: bool) ->
     from pipeline.em.machine import run_case
     from pipeline.maps.losses import point_losses
 
-    kw = _case_kwargs(operating_point)
+    kw = _case_kwargs(operating_point)  # span_el: the op's span_el_rad, default pi/3
     if not with_losses:
-        return case_values(run_case(design, level=level, span_el=FLUX_SPAN_EL, **kw))
-    res = run_case(design, level=level, span_el=LOSS_SPAN_EL, keep_fields=True, **kw)
+        return case_values(run_case(design, level=level, **kw))
+    res = run_case(design, level=level, keep_fields=True, **kw)
     values = case_values(res)
     try:
         losses = point_losses(res, design)
@@ -200,8 +218,8 @@ def flux_point_task(design, level: str, operating_point: dict) -> dict:
 
 @register_task("flux_loss_point")
 def flux_loss_point_task(design, level: str, operating_point: dict) -> dict:
-    """One map point over :data:`LOSS_SPAN_EL` with ``pipeline.maps.losses.point_losses``
-    scalars added."""
+    """One map point over the operating point's ``span_el_rad`` (see
+    :func:`loss_sampling`) with ``pipeline.maps.losses.point_losses`` scalars added."""
     return _flux_point(design, level, operating_point, with_losses=True)
 
 
@@ -222,6 +240,7 @@ class FluxMap:
     reasons: dict = field(default_factory=dict)
     losses_note: str = ""
     dashboard: str | None = None
+    refined: list = field(default_factory=list)  # intervals split by refine_grid
 
 
 def _op(design, i_d: float, i_q: float, i_f: float, positions: int) -> dict:
@@ -313,6 +332,73 @@ def held_out_check(ds, records: list[tuple[tuple, dict]], usable_fraction: float
     }
 
 
+#: variables whose interpolation error drives :func:`refine_grid`
+REFINE_VARIABLES = ("torque", "psi_d", "psi_q")
+
+
+def _fourth_derivative(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Fourth-derivative estimates 4! f[x_k, ..., x_k+4] per 5-node window k (last axis)."""
+    d = y
+    for order in range(1, 5):
+        d = (d[..., 1:] - d[..., :-1]) / (x[order:] - x[:-order])
+    return 24.0 * d
+
+
+def refine_grid(
+    ds, grid: FluxGrid, n_splits: int, variables: tuple[str, ...] = REFINE_VARIABLES
+) -> tuple[FluxGrid, list[dict]]:
+    """Split the ``n_splits`` grid intervals where the map interpolates worst.
+
+    The map is read by cubic interpolation, whose error in an interval of width h is
+    about (5/384) h^4 |f^(4)| (the complete cubic spline bound; C. de Boor, *A Practical
+    Guide to Splines*, rev. ed., Springer 2001, ch. V). Indicator of an interval along one
+    axis: that bound with f^(4) from the divided differences of the two most central
+    5-node windows holding the interval, the largest over all grid lines along the axis
+    and over ``variables`` (each scaled by its largest |value| in the map). It peaks where
+    torque or saturation bends fastest. Axes with fewer than 5 nodes are not refined; i_q
+    intervals are taken on i_q >= 0 when i_q < 0 is mirrored. A split inserts the midpoint
+    as a node, so it adds a whole plane of points (n_iq x n_if for an i_d split). Returns
+    the refined grid and the splits ``{"axis", "lo", "hi", "indicator"}`` (largest first).
+    """
+    if n_splits < 1:
+        return grid, []
+    names = [v for v in variables if v in ds]
+    if not names:
+        raise DesignError("refine", variables, "the map has none of these variables")
+    cands = []
+    for axis, nodes in (("i_d", grid.i_d), ("i_q", grid.i_q), ("i_f", grid.i_f)):
+        x = np.asarray(nodes, float)
+        if x.size < 5 or axis not in ds.dims:
+            continue
+        h = np.diff(x)
+        j = np.arange(x.size - 1)
+        windows = [np.clip(j - 2, 0, x.size - 5), np.clip(j - 1, 0, x.size - 5)]
+        worst = np.zeros(x.size - 1)
+        for name in names:
+            da = ds[name].sel({axis: x})
+            scale = float(np.nanmax(np.abs(da.values)))
+            if not scale > 0:
+                continue
+            lines = np.moveaxis(da.values, da.dims.index(axis), -1).reshape(-1, x.size)
+            lines = lines[np.all(np.isfinite(lines), axis=1)]
+            if not lines.size:
+                continue
+            d4 = np.abs(_fourth_derivative(x, lines)).max(axis=0)  # per window
+            bound = 5.0 / 384.0 * h**4 * np.maximum(d4[windows[0]], d4[windows[1]])
+            worst = np.maximum(worst, bound / scale)
+        cands += [
+            {"axis": axis, "lo": float(x[k]), "hi": float(x[k + 1]), "indicator": float(worst[k])}
+            for k in j
+        ]
+    cands.sort(key=lambda c: -c["indicator"])
+    splits = [c for c in cands[:n_splits] if c["indicator"] > 1e-12]
+    axes = {"i_d": list(grid.i_d), "i_q": list(grid.i_q), "i_f": list(grid.i_f)}
+    for c in splits:
+        axes[c["axis"]].append(round(0.5 * (c["lo"] + c["hi"]), 9))
+    new = {k: tuple(sorted(set(v))) for k, v in axes.items()}
+    return dataclasses.replace(grid, i_d=new["i_d"], i_q=new["i_q"], i_f=new["i_f"]), splits
+
+
 def _assemble(design, level: str, grid: FluxGrid, values: dict, attrs: dict):
     """Gridded Dataset from {(i_d, i_q, i_f): values}; i_q < 0 mirrored if requested."""
     import xarray as xr
@@ -382,6 +468,8 @@ def compute_flux_map(
     n_held_out: int = 6,
     on_result=None,
     losses: bool | None = None,
+    span_el: float | None = None,
+    refine: int = 0,
 ) -> FluxMap:
     """Compute (or reuse) the flux map of ``design`` and check it on held-out points.
 
@@ -389,7 +477,10 @@ def compute_flux_map(
     unless ``losses`` is False) through :func:`pipeline.sweep.run_sweep`; records live in
     ``results_root/maps/<design>-<level>/tasks``. Returns a :class:`FluxMap` whose Dataset
     has units on every variable and provenance in its attributes. ``losses``: None or True = include
-    them, False = flux only (faster: :data:`FLUX_SPAN_EL`).
+    them, False = flux only (faster: :data:`FLUX_SPAN_EL`). ``span_el`` [rad el.]: rotor-
+    position span of a point with losses (None: :func:`loss_sampling`). ``refine``: after
+    the grid, split the ``refine`` grid intervals where the map interpolates worst
+    (:func:`refine_grid`) and solve the added nodes; the held-out check is on the final grid.
     """
     from pipeline.sweep import run_sweep
 
@@ -403,29 +494,49 @@ def compute_flux_map(
     with_losses = losses is not False
     note = "not requested (flux and torque only)"
     kind = "flux_loss_point" if with_losses else "flux_point"
+    positions, span = loss_sampling(design) if with_losses else (FLUX_POSITIONS, FLUX_SPAN_EL)
+    if with_losses and span_el is not None:
+        span = float(span_el)
     if grid.positions is None:
-        grid = dataclasses.replace(
-            grid, positions=LOSS_POSITIONS if with_losses else FLUX_POSITIONS
+        grid = dataclasses.replace(grid, positions=positions)
+    if not isinstance(refine, int) or isinstance(refine, bool) or refine < 0:
+        raise DesignError("refine", refine, "a whole number >= 0 of intervals to split")
+    name = f"{design.name}-{level}"
+    store = ResultStore(Path(results_root) / "maps" / name)
+    counts = {"done": 0, "failed": 0, "skipped": 0}
+
+    def sweep(points):
+        ops = [_op(design, *p, grid.positions) for p in points]
+        if with_losses:
+            ops = [{**op, "span_el_rad": span} for op in ops]
+        wf = make_workflow(name, design, level, kind, ops, dims=["i_d_A", "i_q_A", "i_f_A"])
+        s = run_sweep(
+            wf,
+            Path(results_root) / "maps",
+            client=client,
+            scheduler=scheduler,
+            cluster_file=cluster_file,
+            on_result=on_result,
+            gather_dataset=False,
         )
+        if s.interrupted:  # finished points are stored; a rerun resumes from them
+            raise KeyboardInterrupt
+        for k in counts:
+            counts[k] += getattr(s, k)
+        return wf, s
+
+    t0 = time.perf_counter()
+    splits: list[dict] = []
+    if refine:  # the base grid first, then the intervals where it interpolates worst
+        base = grid.solved_points()
+        wf0, _ = sweep(base)
+        first = {p: store.load(t.key) for p, t in zip(base, wf0.tasks, strict=True)}
+        vals0 = {p: (r["values"] if r and r["status"] == "ok" else None) for p, r in first.items()}
+        grid, splits = refine_grid(_assemble(design, level, grid, vals0, {}), grid, refine)
     nodes = grid.solved_points()
     held = held_out_points(design, grid, n_held_out)
-    ops = [_op(design, *p, grid.positions) for p in nodes + held]
-    name = f"{design.name}-{level}"
-    wf = make_workflow(name, design, level, kind, ops, dims=["i_d_A", "i_q_A", "i_f_A"])
-    t0 = time.perf_counter()
-    s = run_sweep(
-        wf,
-        Path(results_root) / "maps",
-        client=client,
-        scheduler=scheduler,
-        cluster_file=cluster_file,
-        on_result=on_result,
-        gather_dataset=False,
-    )
+    wf, s = sweep(nodes + held)
     wall = time.perf_counter() - t0
-    if s.interrupted:  # finished points are stored; a rerun resumes from them
-        raise KeyboardInterrupt
-    store = ResultStore(Path(results_root) / "maps" / name)
     recs = [store.load(t.key) for t in wf.tasks]
     ok = [r if r and r["status"] == "ok" else None for r in recs]
     values = {p: (r["values"] if r else None) for p, r in zip(nodes, ok[: len(nodes)], strict=True)}
@@ -441,7 +552,7 @@ def compute_flux_map(
         "workflow": "edrive map --stage flux",
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(),
         "positions": grid.positions,
-        "position_span_el_rad": LOSS_SPAN_EL if with_losses else FLUX_SPAN_EL,
+        "position_span_el_rad": span,
         "max_phase_current_A": design.ratings.max_phase_current,
         "max_field_current_A": design.ratings.max_field_current,
         "pole_pairs": design.pole_pairs,
@@ -468,12 +579,16 @@ def compute_flux_map(
             }
         )
     ds.attrs["grid"] = str(asdict(grid))
+    ds.attrs["refined_intervals"] = (
+        "; ".join(f"{x['axis']} {x['lo']:g}..{x['hi']:g} A ({x['indicator']:.2e})" for x in splits)
+        or "none"
+    )
     failed = sum(1 for r in recs if r and r["status"] != "ok")
     return FluxMap(
         dataset=ds,
         n_points=len(nodes),
-        computed=s.done + s.failed,
-        reused=s.skipped,
+        computed=counts["done"] + counts["failed"],
+        reused=counts["skipped"],
         failed=failed,
         wall_time_s=wall,
         point_time_s=float(np.mean(times)) if times else math.nan,
@@ -482,4 +597,5 @@ def compute_flux_map(
         reasons=dict(s.reasons),
         losses_note="" if with_losses else note,
         dashboard=s.dashboard,
+        refined=splits,
     )

@@ -9,9 +9,12 @@ the electrical frequency ``p n / (2 pi)`` [Hz] (n mechanical speed [rad/s])::
     P_iron,region(f) = k_mse f^alpha_mse                 (modified Steinmetz, alternative)
     P_magnet(f)      = c_m f^2                           (resistance-limited eddy currents)
 
-Positions. The case must cover a full electrical period (``span_el = 2 pi``) or half of
-it (``span_el = pi``), ``N`` positions evenly spaced with the endpoint excluded (the
-default spacing of ``run_case``). A half period is completed by symmetry:
+Positions. The case must cover a full electrical period (``span_el = 2 pi``), half of it
+(``span_el = pi``) or, for integral-slot windings, a sixth of it (``span_el = pi/3``), ``N``
+positions evenly spaced with the endpoint excluded (the default spacing of ``run_case``).
+A sixth is completed by :mod:`pipeline.em.sixfold`: the stator's fields at theta + k pi/3
+are the solved fields rotated by k pi/3 el. (interpolated on the stator mesh), the rotor's
+repeat. A half period is completed by symmetry:
 
 * stator (stator frame): shifting the rotor by one pole pitch while the currents change
   sign (theta_el + pi) reverses every source; the B-H curves are odd, so
@@ -23,7 +26,8 @@ default spacing of ``run_case``). A half period is completed by symmetry:
 
 Harmonics up to ``N_full/2 - 1`` are resolved (``N_full`` samples per period); slot
 harmonics seen by the rotor have order ``Q/p`` (12 for the Prius, 18 for gen5_eesm, 24 for
-zoe_eesm), so ``N = 36`` positions over ``pi`` (72 per period) resolve them on all three.
+zoe_eesm), so ``N = 36`` positions over ``pi`` or 12 over ``pi/3`` (72 per period) resolve
+them on all three.
 
 Iron. Per element and component (B_x, B_y) the one-sided harmonic amplitudes give
 :func:`~pipeline.losses.iron.bertotti_frequency_coefficients` (per-harmonic Bertotti,
@@ -60,6 +64,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from pipeline.design import Design
+from pipeline.em.sixfold import stator_full_period
 from pipeline.errors import DesignError
 from pipeline.losses.iron import (
     BertottiFit,
@@ -182,7 +187,8 @@ def iron_fit_report(design: Design) -> dict:
 
 
 def _span_kind(theta_el: np.ndarray) -> str:
-    """'full' or 'half' for uniform samples over 2 pi or pi (endpoint excluded)."""
+    """'full', 'half' or 'sixth' for uniform samples over 2 pi, pi or pi/3 (endpoint
+    excluded)."""
     theta = np.asarray(theta_el, float)
     n = theta.size
     if n < 4:
@@ -191,11 +197,13 @@ def _span_kind(theta_el: np.ndarray) -> str:
     if np.ptp(step) > 1e-6 * abs(step.mean()) or step.mean() <= 0:
         raise DesignError("theta_el", "non-uniform", "positions must be evenly spaced")
     span = n * step.mean()
-    for kind, target in (("full", 2 * math.pi), ("half", math.pi)):
+    for kind, target in (("full", 2 * math.pi), ("half", math.pi), ("sixth", math.pi / 3)):
         if abs(span - target) < 1e-6:
             return kind
     raise DesignError(
-        "span_el", span, "iron losses need span_el = pi (half period) or 2 pi, endpoint excluded"
+        "span_el",
+        span,
+        "iron losses need span_el = pi/3 (a sixth), pi (half period) or 2 pi, endpoint excluded",
     )
 
 
@@ -203,10 +211,19 @@ def full_period(b: np.ndarray, theta_el: np.ndarray, frame: str, design: Design)
     """B samples over one full electrical period (module docstring) [T].
 
     b : (n_positions, ...) samples over the solved span; frame "stator" or "rotor".
-    Returns (2 n_positions, ...) for a half-period span, ``b`` itself for a full period.
+    Returns (2 n_positions, ...) for a half-period span, (6 n_positions, ...) for a sixth
+    (rotor frame only: the stator needs :func:`pipeline.em.sixfold.stator_full_period`),
+    ``b`` itself for a full period.
     """
-    if _span_kind(theta_el) == "full":
+    kind = _span_kind(theta_el)
+    if kind == "full":
         return b
+    if kind == "sixth":
+        if frame == "stator":
+            raise DesignError(
+                "frame", frame, "a sixth-period stator field needs stator_full_period (the mesh)"
+            )
+        return np.concatenate([b] * 6, axis=0)  # the rotor sees the 6k harmonics only
     if frame == "stator":
         return np.concatenate([b, -b], axis=0)
     n_sectors, antiperiodic = design.symmetry
@@ -218,6 +235,19 @@ def full_period(b: np.ndarray, theta_el: np.ndarray, frame: str, design: Design)
             "sector; solve a full period (span_el = 2 pi)",
         )
     return np.concatenate([b, b], axis=0)
+
+
+def _machine_model(result, design: Design):
+    """The solved case's MachineModel (run_case keeps a reference with keep_fields)."""
+    model = (getattr(result, "extras", {}) or {}).get("machine_model")
+    if model is not None:
+        return model
+    from pipeline.em.machine import machine_model
+
+    extras = result.extras
+    return machine_model(
+        design, result.level, extras.get("magnet_temperature_C", 20.0), extras.get("sector", True)
+    )
 
 
 def repetition_order(b: np.ndarray, threshold: float = 0.01) -> np.ndarray:
@@ -346,6 +376,9 @@ def point_losses(result, design: Design) -> dict[str, tuple[float, str, str]]:
     area = np.asarray(extras["element_area"], float)
     regions = extras["regions"]
     n_sectors = design.symmetry[0]
+    sixth = _span_kind(theta) == "sixth"
+    if sixth and "a_positions" not in extras:
+        raise DesignError("result", "no a_positions", "solve with run_case(..., keep_fields=True)")
     out: dict[str, tuple[float, str, str]] = {}
     for region, key in IRON_REGIONS.items():
         stator = region.startswith("stator")
@@ -355,8 +388,11 @@ def point_losses(result, design: Design) -> dict[str, tuple[float, str, str]]:
         out[name] = (model.steinmetz.alpha, *POINT_LOSS_VARIABLES[name])
         idx = np.asarray(regions.get(region, ()), dtype=np.int64)
         mass = model.density * area[idx] * design.stack_length * n_sectors * part.stacking_factor
-        frame = "stator" if stator else "rotor"
-        bf = full_period(b[:, :, idx], theta, frame, design) / part.stacking_factor
+        if stator and sixth:
+            bf = stator_full_period(_machine_model(result, design), extras["a_positions"], idx)
+        else:
+            bf = full_period(b[:, :, idx], theta, "stator" if stator else "rotor", design)
+        bf = bf / part.stacking_factor
         for c, value in _iron_coefficients(bf, mass, model).items():
             name = f"{key}_{c}"
             out[name] = (value, *POINT_LOSS_VARIABLES[name])
