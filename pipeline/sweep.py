@@ -103,6 +103,16 @@ def _dask_config():
     )
 
 
+def quiet_dask_logs() -> None:
+    """Dask's INFO lines (scheduler and nanny start-up, shutdown) off: WARNING and above.
+
+    distributed applies its logging configuration (``logging.distributed: info``) when it
+    is first imported, so the level is set after that import, not before it."""
+    import distributed  # noqa: F401
+
+    logging.getLogger("distributed").setLevel(logging.WARNING)
+
+
 def local_cluster(
     n_workers: int | None = None, memory_limit: str | float = "auto", dashboard: bool = True
 ):
@@ -359,7 +369,7 @@ class Progress:
             return
         self.last = now
         ran = s.done + s.failed
-        rate = ran / (now - self.t0) if ran else 0.0
+        rate = ran / (now - self.t0) if ran and now > self.t0 else 0.0
         left = self.total - n
         eta = f"{left / rate:.0f} s" if rate > 0 else "?"
         print(
@@ -395,8 +405,8 @@ def cmd_sweep(args) -> int:
     """Run a sweep; exit 0 if every task succeeded, 1 if any failed, 2 on bad input, 130 if interrupted."""
     from pipeline.cli import results_dir
 
-    if not getattr(args, "verbose", False):  # Dask's INFO lines (cluster shutdown) off
-        logging.getLogger("distributed").setLevel(logging.WARNING)
+    if not getattr(args, "verbose", False):
+        quiet_dask_logs()
     try:
         wf = load_workflow(args.workflow)
     except (WorkflowError, DesignError) as exc:

@@ -359,3 +359,16 @@ def test_case_task_on_local_cluster(tmp_path):
     assert ds.torque.attrs["units"] == "N m" and ds.psi_q.attrs["units"] == "Wb"
     assert int(ds.positions_solved[0]) == 6 and float(ds.newton_iterations_mean[0]) >= 1
     ds.close()
+
+
+def test_progress_line_follows_consecutive_sweeps(capsys):
+    # edrive map --refine runs two sweeps through one Progress: the total follows the
+    # sweep and the first record of the second sweep arrives at once (no division by zero)
+    from pipeline.sweep import Progress, SweepSummary
+
+    p = Progress(label="map")
+    p({}, SweepSummary("a", total=4, done=4))
+    p({}, SweepSummary("b", total=6, done=2, skipped=4))  # complete: always printed
+    assert p.total == 6
+    err = capsys.readouterr().err
+    assert "4/4 done" in err and "6/6 done" in err

@@ -256,8 +256,10 @@ def cmd_map(args) -> int:
     from pipeline.cli import results_dir
     from pipeline.design import load_design
 
-    if not getattr(args, "verbose", False):  # Dask's INFO lines (cluster shutdown) off
-        logging.getLogger("distributed").setLevel(logging.WARNING)
+    if not getattr(args, "verbose", False):
+        from pipeline.sweep import quiet_dask_logs
+
+        quiet_dask_logs()
     design = load_design(args.design)
     if args.stage == "all":  # bad efficiency options fail before the map is computed
         options = options_from_args(args)
