@@ -7,8 +7,9 @@ Table 3.4 (``geometries/reference/measurements/ornl_prius_2004_back_emf.csv``), 
 much the measured columns disagree with themselves: an open-circuit EMF is omega times a
 fixed waveform, so V_rms/rpm and V_peak/V_rms should not depend on speed, and (3) the
 fundamental flux linkage of the model under one-at-a-time changes of inputs that no source
-pins down (temporary design copies, the reference design is untouched). A study, not a
-test: nothing here is tuned into the design.
+pins down (temporary design copies, the reference design is untouched), and (4) the peak
+torque at ORNL's current with the magnets at 20 and 100 degC: the same magnets must meet the
+back-EMF and the 400 N m. A study, not a test: nothing here is tuned into the design.
 """
 
 from __future__ import annotations
@@ -105,6 +106,28 @@ def main(argv: list[str] | None = None) -> None:
         f"flux linkage implied by the measured rms (harmonics neglected): {implied:.4f} Wb "
         f"({100 * (implied / psi0 - 1):+.1f} % from the reference design)"
     )
+
+    # the same magnets must also give ORNL's peak torque, 400 N m at 230 A rms (325 A peak,
+    # geometries/reference/designs/prius_2004.toml [ratings]): best current angle of six
+    design = load_design("prius_2004")
+    i_pk = design.ratings.max_phase_current
+    t_ref = design.ratings.peak_torque
+    print(f"\npeak torque at {i_pk:.0f} A peak (ORNL: {t_ref:.0f} N m), best of gamma 30..55 deg:")
+    for temp in (20.0, 100.0):
+        best = max(
+            (
+                run_case(
+                    design, -i_pk * np.sin(g), i_pk * np.cos(g), positions=12,
+                    level=args.level, magnet_temperature_C=temp,
+                ).mean_torque,
+                g,
+            )
+            for g in np.radians(np.arange(30.0, 56.0, 5.0))
+        )  # fmt: skip
+        print(
+            f"  magnets at {temp:5.1f} degC: {best[0]:6.1f} N m at gamma "
+            f"{np.degrees(best[1]):.0f} deg ({100 * (best[0] / t_ref - 1):+.1f} %)"
+        )
 
 
 if __name__ == "__main__":
