@@ -38,7 +38,7 @@ from pipeline.em import (  # noqa: E402
     split_sliding_interface,
 )
 from pipeline.em.solver import HAVE_CHOLMOD  # noqa: E402
-from tests.em_geometries import M19_B, M19_H, pm_ring_sector, replicate_sector  # noqa: E402
+from pipeline.verification.em_geometries import M19_B, M19_H, pm_ring_sector, replicate_sector  # noqa: E402
 
 
 def build(h: float, order: int = 1):

@@ -59,6 +59,8 @@ def main(argv: list[str] | None = None) -> None:
     from pipeline.maps.flux import (
         FLUX_POSITIONS,
         FLUX_SPAN_EL,
+        LOSS_POSITIONS,
+        LOSS_SPAN_EL,
         compute_flux_map,
         default_grid,
         loss_sampling,
@@ -88,7 +90,7 @@ def main(argv: list[str] | None = None) -> None:
             if not with_losses:
                 positions, span = FLUX_POSITIONS, FLUX_SPAN_EL
             elif args.half_period:
-                positions, span = 36, math.pi
+                positions, span = LOSS_POSITIONS, LOSS_SPAN_EL
             else:
                 positions, span = loss_sampling(d)
             positions = args.positions or positions

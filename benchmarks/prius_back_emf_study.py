@@ -40,39 +40,29 @@ VARIANTS = (
 )  # fmt: skip
 
 
-def _measured():
-    import csv
-
-    path = ROOT / "geometries/reference/measurements/ornl_prius_2004_back_emf.csv"
-    rows = [r for r in csv.DictReader(line for line in path.open() if not line.startswith("#"))]
-    return {k: np.array([float(r[k]) for r in rows]) for k in rows[0]}
-
-
 def main(argv: list[str] | None = None) -> None:
     from pipeline.design import design_from_toml, load_design
     from pipeline.em.machine import run_case
+    from pipeline.post.validation import prius_back_emf_comparison
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--level", default="ci", choices=["ci", "fine"])
     args = ap.parse_args(argv)
-    meas = _measured()
-    n, v_rms, v_pk = meas["speed_rpm"], meas["v_rms_V"], meas["v_peak_V"]
 
     t0 = time.perf_counter()
-    res = run_case(load_design("prius_2004"), 0.0, 0.0, positions=48, level=args.level,
-                   speed_rpm=1000.0)  # fmt: skip
-    emf = res.back_emf()
-    k_rms, k_pk = emf.line_rms / 1000.0, float(np.max(np.abs(emf.e_line))) / 1000.0
+    t = prius_back_emf_comparison(level=args.level, positions=48)
+    n, v_rms, v_pk = t["speed_rpm"], t["measured_V"], t["measured_peak_V"]
+    m_rms, m_pk = t["computed_V"], t["computed_peak_V"]
+    k_rms = m_rms[0] / n[0]
     print(f"Prius 2004 open circuit, {args.level}, 48 positions over 60 el. deg "
           f"({time.perf_counter() - t0:.1f} s); model crest factor (line) "
-          f"{k_pk / k_rms:.3f}, line THD {100 * emf.thd_line:.1f} %")  # fmt: skip
+          f"{m_pk[0] / m_rms[0]:.3f}, line THD {100 * t['thd_line']:.1f} %")  # fmt: skip
     print(f"{'rpm':>6} {'rms_meas':>9} {'rms_model':>10} {'err_%':>6} {'pk_meas':>8} "
           f"{'pk_model':>9} {'err_%':>6} {'meas_V/rpm':>10} {'meas_crest':>10}")  # fmt: skip
     for i in range(n.size):
-        print(f"{n[i]:6.0f} {v_rms[i]:9.1f} {k_rms * n[i]:10.1f} "
-              f"{100 * (k_rms * n[i] / v_rms[i] - 1):+6.1f} {v_pk[i]:8.0f} {k_pk * n[i]:9.1f} "
-              f"{100 * (k_pk * n[i] / v_pk[i] - 1):+6.1f} {v_rms[i] / n[i]:10.4f} "
-              f"{v_pk[i] / v_rms[i]:10.3f}")  # fmt: skip
+        print(f"{n[i]:6.0f} {v_rms[i]:9.1f} {m_rms[i]:10.1f} {100 * t['error'][i]:+6.1f} "
+              f"{v_pk[i]:8.0f} {m_pk[i]:9.1f} {100 * (m_pk[i] / v_pk[i] - 1):+6.1f} "
+              f"{v_rms[i] / n[i]:10.4f} {v_pk[i] / v_rms[i]:10.3f}")  # fmt: skip
     ratio = v_rms / n
     crest = v_pk / v_rms
     lo, hi = ratio.min(), ratio.max()
@@ -101,7 +91,7 @@ def main(argv: list[str] | None = None) -> None:
         psi = r.back_emf().psi_fundamental
         psi0 = psi if psi0 is None else psi0
         print(f"{label:52s} {source:28s} {psi:9.4f} {100 * (psi / psi0 - 1):+9.1f}")
-    implied = float(np.mean(np.sqrt(2.0 / 3.0) * v_rms / (4 * n * 2 * np.pi / 60)))
+    implied = t["measured_psi_fundamental_Wb"]
     print(
         f"flux linkage implied by the measured rms (harmonics neglected): {implied:.4f} Wb "
         f"({100 * (implied / psi0 - 1):+.1f} % from the reference design)"

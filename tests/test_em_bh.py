@@ -7,7 +7,7 @@ from numpy.testing import assert_allclose
 from pipeline.constants import MU_0
 from pipeline.em.bh import BHCurve
 from pipeline.errors import DesignError
-from tests.em_geometries import M19_B, M19_H
+from pipeline.verification.em_geometries import M19_B, M19_H
 
 CURVE = BHCurve(M19_B, M19_H, "M-19")
 

@@ -20,7 +20,7 @@ from pipeline.em import (
     split_sliding_interface,
 )
 from pipeline.post.fields import element_flux_density
-from tests.em_geometries import M19_B, M19_H, pm_ring_sector, replicate_sector
+from pipeline.verification.em_geometries import M19_B, M19_H, pm_ring_sector, replicate_sector
 
 
 def test_build_constraints_chains_conflicts_and_values():

@@ -80,9 +80,9 @@ def _stator_finder(mesh, elements: np.ndarray):
     return find
 
 
-#: cached finders and operators; a worker holds few meshes at a time
+#: operators per (mesh, sectors); a worker holds few meshes at a time
 _CACHE: dict = {}
-_CACHE_SIZE = 16
+_CACHE_SIZE = 4
 
 
 def _cached(key, build):
@@ -101,23 +101,16 @@ def stator_side(model) -> np.ndarray:
     return np.setdiff1d(np.arange(ne), model.rotor_elements)
 
 
-def rotation_operator(model, dofs: np.ndarray, angle: float) -> sparse.csr_matrix:
+def rotation_operator(model, dofs: np.ndarray, angle: float, find=None) -> sparse.csr_matrix:
     """Sparse (len(dofs), n_dofs) R: ``(R @ a)[i]`` = the field ``a`` evaluated at the
     location of dof ``dofs[i]`` rotated by ``-angle`` [rad, mechanical], i.e. the stator-side
     field of ``a`` turned by ``+angle``. Points that leave a sector re-enter it through the
     (anti-)periodic boundary (sign reversed for anti-periodic). ``dofs`` must be stator-side
-    dofs; the operator depends on the mesh only and is cached per (mesh, dofs, angle)."""
-    dofs = np.asarray(dofs, dtype=np.int64)
-    key = ("rot", model.mesh_key, model.n_sectors, dofs.size, int(dofs.sum()), round(angle, 12))
-    return _cached(key, lambda: _rotation_operator(model, dofs, angle))
-
-
-def _rotation_operator(model, dofs: np.ndarray, angle: float) -> sparse.csr_matrix:
+    dofs; ``find``: a point finder of the stator side (built here if None)."""
     basis = model.solver.basis
-    find = _cached(
-        ("finder", model.mesh_key, model.n_sectors),
-        lambda: _stator_finder(basis.mesh, stator_side(model)),
-    )
+    if find is None:
+        find = _stator_finder(basis.mesh, stator_side(model))
+    dofs = np.asarray(dofs, dtype=np.int64)
     x0 = basis.doflocs[:, dofs]
     phi = np.arctan2(x0[1], x0[0]) - angle
     sign = np.ones(dofs.size)
@@ -155,7 +148,11 @@ def _rotation_operator(model, dofs: np.ndarray, angle: float) -> sparse.csr_matr
 
 
 def sixfold_stator(model) -> SixfoldStator:
-    """The (cached) operators of a :class:`pipeline.em.machine.MachineModel`."""
+    """The operators of a :class:`pipeline.em.machine.MachineModel`, built once per mesh."""
+    return _cached((model.mesh_key, model.n_sectors), lambda: _sixfold_stator(model))
+
+
+def _sixfold_stator(model) -> SixfoldStator:
     design = model.design
     if not sixfold_applies(design):
         raise DesignError(
@@ -169,7 +166,8 @@ def sixfold_stator(model) -> SixfoldStator:
     iron = np.sort(np.concatenate([model.regions["stator_teeth"], model.regions["stator_yoke"]]))
     dofs = np.unique(model.solver.dofs[:, iron])
     p = design.pole_pairs
-    ops = tuple(rotation_operator(model, dofs, k * math.pi / (3 * p)) for k in range(1, 6))
+    find = _stator_finder(model.solver.basis.mesh, stator_side(model))
+    ops = tuple(rotation_operator(model, dofs, k * math.pi / (3 * p), find) for k in range(1, 6))
     return SixfoldStator(elements=iron, dofs=dofs, ops=ops)
 
 

@@ -237,19 +237,6 @@ def full_period(b: np.ndarray, theta_el: np.ndarray, frame: str, design: Design)
     return np.concatenate([b, b], axis=0)
 
 
-def _machine_model(result, design: Design):
-    """The solved case's MachineModel (run_case keeps a reference with keep_fields)."""
-    model = (getattr(result, "extras", {}) or {}).get("machine_model")
-    if model is not None:
-        return model
-    from pipeline.em.machine import machine_model
-
-    extras = result.extras
-    return machine_model(
-        design, result.level, extras.get("magnet_temperature_C", 20.0), extras.get("sector", True)
-    )
-
-
 def repetition_order(b: np.ndarray, threshold: float = 0.01) -> np.ndarray:
     """Loops per period r of each waveform (last axis): the gcd of the harmonic orders whose
     amplitude exceeds ``threshold`` x the largest AC amplitude (1 for a flat waveform)."""
@@ -376,9 +363,15 @@ def point_losses(result, design: Design) -> dict[str, tuple[float, str, str]]:
     area = np.asarray(extras["element_area"], float)
     regions = extras["regions"]
     n_sectors = design.symmetry[0]
-    sixth = _span_kind(theta) == "sixth"
-    if sixth and "a_positions" not in extras:
-        raise DesignError("result", "no a_positions", "solve with run_case(..., keep_fields=True)")
+    stator_b = None  # (stator-core elements, their B over a period) for a sixth span
+    if _span_kind(theta) == "sixth":
+        if "a_positions" not in extras or "machine_model" not in extras:
+            raise DesignError(
+                "result", "no a_positions", "solve with run_case(..., keep_fields=True)"
+            )
+        core = np.sort(np.concatenate([regions["stator_teeth"], regions["stator_yoke"]]))
+        model = extras["machine_model"]
+        stator_b = core, stator_full_period(model, extras["a_positions"], core)
     out: dict[str, tuple[float, str, str]] = {}
     for region, key in IRON_REGIONS.items():
         stator = region.startswith("stator")
@@ -388,8 +381,8 @@ def point_losses(result, design: Design) -> dict[str, tuple[float, str, str]]:
         out[name] = (model.steinmetz.alpha, *POINT_LOSS_VARIABLES[name])
         idx = np.asarray(regions.get(region, ()), dtype=np.int64)
         mass = model.density * area[idx] * design.stack_length * n_sectors * part.stacking_factor
-        if stator and sixth:
-            bf = stator_full_period(_machine_model(result, design), extras["a_positions"], idx)
+        if stator and stator_b is not None:
+            bf = stator_b[1][:, :, np.searchsorted(stator_b[0], idx)]
         else:
             bf = full_period(b[:, :, idx], theta, "stator" if stator else "rotor", design)
         bf = bf / part.stacking_factor

@@ -42,7 +42,8 @@ def prius_back_emf_comparison(
 
     Returns a dict of equal-length arrays: ``speed_rpm``, ``computed_V`` (line-to-line rms,
     all harmonics), ``computed_fundamental_V`` (its fundamental, rms), ``measured_V``,
-    ``error`` ((computed - measured) / measured [-]); plus scalars ``psi_fundamental_Wb``
+    ``error`` ((computed - measured) / measured [-]), ``computed_peak_V`` and
+    ``measured_peak_V`` (line-to-line peak); plus scalars ``psi_fundamental_Wb``
     (peak phase flux linkage fundamental of the model), ``measured_psi_fundamental_Wb``
     (the one the measured rms implies, sqrt(2/3) V_rms / omega, harmonics neglected),
     ``thd_line`` [-] and ``level``, ``magnet_temperature_C``.
@@ -67,6 +68,8 @@ def prius_back_emf_comparison(
         "computed_fundamental_V": fund,
         "measured_V": measured,
         "error": (computed - measured) / measured,
+        "computed_peak_V": float(np.max(np.abs(emf.e_line))) * speeds / n0,
+        "measured_peak_V": np.asarray(meas["v_peak_V"], float),
         "psi_fundamental_Wb": emf.psi_fundamental,
         "measured_psi_fundamental_Wb": float(np.mean(np.sqrt(2.0 / 3.0) * measured / omega)),
         "thd_line": emf.thd_line,
