@@ -19,14 +19,7 @@ from pipeline.errors import PipelineError
 
 __all__ = ["main", "results_dir"]
 
-RESULTS = Path(__file__).resolve().parent.parent / "results"
-
-
-def results_dir() -> Path:
-    import os
-
-    env = os.environ.get("EDRIVE_RESULTS_DIR")
-    return Path(env) if env else RESULTS
+from pipeline.io.paths import RESULTS, results_dir  # noqa: E402,F401 - re-exported
 
 
 def _emit(args, summary: dict, lines: list[str]) -> None:
@@ -83,7 +76,9 @@ def cmd_mesh(args) -> int:
     for d in designs:
         for sector in (True, False) if args.full else (True,):
             t0 = time.perf_counter()
-            mm = get_mesh(d, args.level, sector=sector, rebuild=args.rebuild)
+            mm = get_mesh(
+                d, args.level, sector=sector, rebuild=args.rebuild, allow_large=args.allow_large
+            )
             wall = time.perf_counter() - t0
             areas = mm.areas()
             kinds = mesh_area_by_kind(areas)
@@ -132,6 +127,11 @@ def build_parser() -> argparse.ArgumentParser:
         prog="edrive", description="Finite-element analysis of electric drive units."
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress")
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        help="on an unexpected error, print the traceback (it always goes to a log file)",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     def add(name, func, help_):
@@ -152,6 +152,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--full", action="store_true", help="also mesh the full machine, not only the sector"
     )
     p.add_argument("--rebuild", action="store_true", help="ignore the cache")
+    p.add_argument(
+        "--allow-large",
+        action="store_true",
+        help="build even beyond pipeline.mesh.MAX_MESH_ELEMENTS (estimated before gmsh)",
+    )
     from pipeline.em.machine import add_case_arguments, cmd_case
 
     p = add("case", cmd_case, "one operating point over rotor positions: torque, flux linkages")
@@ -181,10 +186,52 @@ def build_parser() -> argparse.ArgumentParser:
         "verification, validation and golden-regression report (results/validation/)",
     )
     add_validate_arguments(p)
+    from pipeline.calibration.command import add_calibrate_arguments, cmd_calibrate
+
+    p = add("calibrate", cmd_calibrate, "fit unsourced design inputs to measurements (least squares)")
+    add_calibrate_arguments(p)
     return parser
 
 
+#: exit code of an unexpected exception (sysexits.h EX_SOFTWARE), apart from 1 (a sweep or
+#: map with failed points) and 2 (bad input)
+EXIT_INTERNAL = 70
+
+
+def _failing_stage(exc: BaseException) -> str:
+    """``module.function`` of the innermost traceback frame inside the ``pipeline`` package."""
+    import traceback
+
+    stage = ""
+    for frame in traceback.extract_tb(exc.__traceback__):
+        parts = Path(frame.filename).parts
+        if "pipeline" in parts:
+            mod = ".".join(parts[parts.index("pipeline") :]).removesuffix(".py")
+            stage = f"{mod}.{frame.name}"
+    return stage or "edrive"
+
+
+def _write_crash_log(command: str, exc: BaseException) -> Path | None:
+    """The traceback of ``exc`` in ``results/logs/edrive-<command>-<time>-<pid>.log``."""
+    import os
+    import traceback
+
+    folder = results_dir() / "logs"
+    path = folder / f"edrive-{command}-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}.log"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        path.write_text(
+            f"edrive {' '.join(sys.argv[1:])}\n" + "".join(traceback.format_exception(exc))
+        )
+    except OSError:
+        return None
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run one command. Exit codes: 0 ok, 1 some points failed, 2 bad input (one line
+    ``field = value: rule``), 70 an unexpected error (one line with the failing stage and
+    the log file holding the traceback; ``--debug`` prints it), 130 interrupted."""
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -198,6 +245,21 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"edrive {args.command}: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # noqa: BLE001 - the top-level handler of the command layer
+        from pipeline.errors import shorten
+
+        log_path = _write_crash_log(args.command, exc)
+        if args.debug:
+            import traceback
+
+            traceback.print_exception(exc, file=sys.stderr)
+        message = shorten(str(exc), 120).strip("'\"")
+        print(
+            f"edrive {args.command}: internal error in {_failing_stage(exc)}: "
+            f"{type(exc).__name__}: {message}" + (f" (traceback: {log_path})" if log_path else ""),
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
 
 
 _ = math

@@ -36,11 +36,14 @@ __all__ = [
     "Winding",
     "Housing",
     "Ratings",
+    "InverterSpec",
+    "MODULATION_SCHEMES",
     "Design",
     "DESIGNS_DIR",
     "list_designs",
     "load_design",
     "design_from_toml",
+    "magnet_remanence",
 ]
 
 DESIGNS_DIR = Path(__file__).resolve().parent.parent / "geometries" / "reference" / "designs"
@@ -337,6 +340,47 @@ class Ratings:
         )
 
 
+#: PWM schemes of :class:`InverterSpec` (implemented in :mod:`pipeline.drive.pwm`).
+MODULATION_SCHEMES = ("svpwm", "spwm", "dpwm1")
+
+
+@dataclass(frozen=True)
+class InverterSpec:
+    """The drive's two-level inverter, as far as the machine's PWM losses need it.
+
+    ``switching_frequency_kHz``: carrier frequency [kHz] (the file's unit in the name;
+    :attr:`switching_frequency` is SI); ``modulation``: one of :data:`MODULATION_SCHEMES`;
+    ``source``: where both come from (or why they are assumed). Drive data: it changes no
+    field solution, so it is not part of the design's content hash (which keys the mesh and
+    flux-map caches); the efficiency dataset records it.
+    """
+
+    KIND = "two_level"
+    source: str
+    switching_frequency_kHz: float
+    modulation: str = "svpwm"
+
+    def __post_init__(self):
+        f = self.switching_frequency_kHz
+        if not (isinstance(f, (int, float)) and math.isfinite(f) and 0.1 <= f <= 1000.0):
+            raise DesignError("inverter.switching_frequency_kHz", f, "must be in [0.1, 1000] kHz")
+        if self.modulation not in MODULATION_SCHEMES:
+            raise DesignError(
+                "inverter.modulation", self.modulation, f"must be one of {', '.join(MODULATION_SCHEMES)}"
+            )
+
+    @property
+    def switching_frequency(self) -> float:
+        """Carrier (switching) frequency [Hz]."""
+        return 1e3 * self.switching_frequency_kHz
+
+
+#: smallest airgap [m]: production traction machines have 0.5 to 1 mm (Prius 2004: 0.73 mm);
+#: the mesh puts 3 to 6 element layers across the gap, and below 0.1 mm gmsh produces
+#: slivers or millions of elements around the bore (issue 17: "near-zero airgap")
+MIN_AIRGAP = 0.1e-3
+
+
 @dataclass(frozen=True)
 class Design:
     """A complete machine design; cross-checks between its parts run on construction."""
@@ -349,6 +393,15 @@ class Design:
     rotor: SalientPoleRotor | VMagnetRotor
     housing: Housing
     ratings: Ratings
+    #: provenance of calibrated values (the ``[calibration]`` table written by
+    #: ``edrive calibrate``): not compared, not part of the content hash
+    calibration: dict | None = dataclasses.field(
+        default=None, compare=False, metadata={"provenance": True}
+    )
+    #: the drive's inverter (``[inverter]`` table, ``kind = "two_level"``); None: no
+    #: inverter data (efficiency maps then default to sinusoidal currents). Not part of the
+    #: content hash (:class:`InverterSpec`)
+    inverter: InverterSpec | None = dataclasses.field(default=None, metadata={"provenance": True})
 
     def __post_init__(self):
         if not self.name.replace("_", "").isalnum():
@@ -359,6 +412,12 @@ class Design:
                 "rotor.outer_radius_mm",
                 self.rotor.outer_radius * 1e3,
                 f"airgap must be positive: rotor outer radius must be below the bore radius {self.stator.bore_radius * 1e3:g} mm",
+            )
+        if gap < MIN_AIRGAP:  # gmsh fails (or meshes millions of slivers) on a sliver gap
+            raise DesignError(
+                "rotor.outer_radius_mm",
+                self.rotor.outer_radius * 1e3,
+                f"airgap {gap * 1e3:.4g} mm is below {MIN_AIRGAP * 1e3:g} mm",
             )
         if self.housing.channel_inner_radius <= self.stator.outer_radius:
             raise DesignError(
@@ -467,6 +526,17 @@ class Design:
         return hashlib.sha256(blob).hexdigest()[:16]
 
 
+def magnet_remanence(design: Design, temperature_C: float) -> float:
+    """Magnet remanence [T] of ``design`` at ``temperature_C`` [degC]:
+    ``Br(T) = Br_ref (1 + alpha (T - T_ref))`` with the material's ``alpha`` and ``T_ref``
+    and ``Br_ref`` = ``rotor.magnet_remanence`` when the design states one (a calibrated
+    design does), else the material's."""
+    mag = load_material(design.rotor.magnet_material)
+    br = mag.remanence_at(temperature_C)
+    own = getattr(design.rotor, "magnet_remanence", None)
+    return br if own is None else br * own / mag.remanence
+
+
 def _replace_path(obj, changes: dict):
     groups: dict[str, dict] = {}
     direct = {}
@@ -496,16 +566,22 @@ def list_designs() -> list[str]:
 
 def load_design(name_or_path: str | Path) -> Design:
     """Load a reference design by name, or a design file by path."""
+    from pipeline.io.inputs import read_text
+
     path = Path(name_or_path)
-    if path.suffix != ".toml":
+    try:
+        is_path = path.suffix == ".toml" or path.exists() or len(path.parts) > 1
+    except OSError as exc:  # e.g. a name longer than the file system allows
+        raise DesignError(
+            "design", str(name_or_path), f"not a name or path ({exc.strerror})"
+        ) from None
+    if not is_path:
         path = DESIGNS_DIR / f"{name_or_path}.toml"
         if not path.exists():
             raise DesignError(
                 "design", str(name_or_path), f"unknown design; known: {', '.join(list_designs())}"
             )
-    elif not path.exists():
-        raise DesignError("design", str(path), "file does not exist")
-    return design_from_toml(path.read_text(), str(path))
+    return design_from_toml(read_text(path, "design"), str(path))
 
 
 _ = (np, Rotor)

@@ -6,7 +6,27 @@ for a user to fix the input.
 
 from __future__ import annotations
 
-__all__ = ["PipelineError", "DesignError", "MeshError", "ConvergenceError", "WorkflowError"]
+__all__ = [
+    "PipelineError",
+    "DesignError",
+    "MeshError",
+    "ConvergenceError",
+    "WorkflowError",
+    "shorten",
+    "MAX_VALUE_CHARS",
+]
+
+#: longest value echoed in a message [characters]: an error is one terminal line, and a
+#: 50 MB input pasted into a field must not be echoed back whole (issue 17)
+MAX_VALUE_CHARS = 60
+
+
+def shorten(value: object, limit: int = MAX_VALUE_CHARS) -> str:
+    """``repr(value)`` on one line, cut to ``limit`` characters with its full length noted."""
+    text = repr(value).replace("\n", " ")
+    if len(text) <= limit:
+        return text
+    return f"{text[: limit - 3]}... ({len(text)} chars)"
 
 
 class PipelineError(Exception):
@@ -20,7 +40,7 @@ class DesignError(PipelineError, ValueError):
         self.field = field
         self.value = value
         self.rule = rule
-        super().__init__(f"{field} = {value!r}: {rule}")
+        super().__init__(f"{field} = {shorten(value)}: {rule}")
 
 
 class MeshError(PipelineError):

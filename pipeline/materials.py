@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -16,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.errors import DesignError
-from pipeline.io.toml import read_toml
+from pipeline.io.inputs import check_number, read_number_rows, read_toml
 
 __all__ = ["Material", "MATERIALS_DIR", "load_material", "list_materials", "KINDS"]
 
@@ -128,17 +129,12 @@ class Material:
         )
 
 
-def _read_bh(path: Path) -> tuple[tuple[float, ...], tuple[float, ...], str]:
-    source = ""
-    rows = []
-    for line in path.read_text().splitlines():
-        if line.startswith("# source:"):
-            source = line.split(":", 1)[1].strip()
-        elif line and not line.startswith("#") and not line.startswith("B_T"):
-            b, h = line.split(",")
-            rows.append((float(b), float(h)))
-    arr = np.array(rows)
-    return tuple(arr[:, 0]), tuple(arr[:, 1]), source
+def _read_bh(path: Path, field: str) -> tuple[tuple[float, ...], tuple[float, ...], str]:
+    """(B [T], H [A/m], source) of a BH CSV, through :func:`pipeline.io.inputs.read_number_rows`."""
+    rows, comments = read_number_rows(path, field, columns=2, min_rows=3)
+    source = next((c.split(":", 1)[1].strip() for c in comments if c.startswith("# source:")), "")
+    b, h = zip(*rows, strict=True)
+    return tuple(b), tuple(h), source
 
 
 def material_from_dict(data: dict, base: Path = MATERIALS_DIR) -> Material:
@@ -148,15 +144,15 @@ def material_from_dict(data: dict, base: Path = MATERIALS_DIR) -> Material:
     for key, value in data.items():
         if key in _UNIT_KEYS:
             fname, scale = _UNIT_KEYS[key]
-            if not isinstance(value, (int, float)) or isinstance(value, bool):
-                raise DesignError(f"material {name!r}.{key}", value, "must be a number")
+            check_number(f"material {name!r}.{key}", value)
             kwargs[fname] = float(value) * scale
         elif key in _TEXT_KEYS:
+            if not isinstance(value, str):
+                raise DesignError(f"material {name!r}.{key}", value, "must be a string")
             if key == "bh_curve":
-                path = base / value
-                if not path.exists():
-                    raise DesignError(f"material {name!r}.bh_curve", value, "file does not exist")
-                kwargs["bh_b"], kwargs["bh_h"], kwargs["bh_source"] = _read_bh(path)
+                kwargs["bh_b"], kwargs["bh_h"], kwargs["bh_source"] = _read_bh(
+                    base / value, f"material {name!r}.bh_curve"
+                )
             elif key in ("thermal_source", "resistivity_source"):
                 kwargs.setdefault("notes", ())
                 kwargs["notes"] = kwargs["notes"] + (f"{key}: {value}",)
@@ -173,12 +169,14 @@ def material_from_dict(data: dict, base: Path = MATERIALS_DIR) -> Material:
 @lru_cache(maxsize=64)
 def load_material(name: str) -> Material:
     """Load the material called ``name`` from ``geometries/reference/materials/``."""
+    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_.\-]{1,64}", name):
+        raise DesignError("material", name, "a material name: letters, digits, '_-.', <= 64")
     path = MATERIALS_DIR / f"{name}.toml"
     if not path.exists():
         raise DesignError(
             "material", name, f"unknown material; known: {', '.join(list_materials())}"
         )
-    return material_from_dict(read_toml(path))
+    return material_from_dict(read_toml(path, f"material {name!r}"))
 
 
 def list_materials() -> list[str]:

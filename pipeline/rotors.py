@@ -130,9 +130,20 @@ class SalientPoleRotor:
                 self.body_height * 1e3,
                 f"pole body reaches the shaft (hub at {self.hub_radius * 1e3:.2f} mm, shaft {self.shaft_radius * 1e3:.2f} mm)",
             )
+        if not (0 < self.field_max_fill <= 1):
+            raise DesignError(f"{w}.field_max_fill", self.field_max_fill, "must be in (0, 1]")
         coil = self.coil_polygon()
         if len(coil) < 3 or polygon_area(coil) <= 0:
             raise DesignError(f"{w}.coil_width_mm", self.coil_width * 1e3, "field coil has no room")
+        r_coil = np.hypot(coil[:, 0], coil[:, 1])
+        if r_coil.max() >= self.outer_radius or r_coil.min() <= self.shaft_radius:
+            raise DesignError(  # gmsh would fail on the region overlap, naming no field
+                f"{w}.coil_width_mm",
+                self.coil_width * 1e3,
+                f"field coil reaches outside the rotor iron ({r_coil.min() * 1e3:.2f} to "
+                f"{r_coil.max() * 1e3:.2f} mm; rotor {self.shaft_radius * 1e3:g} to "
+                f"{self.outer_radius * 1e3:g} mm)",
+            )
         needed = self.field_turns * self.field_conductor_area / self.field_max_fill
         if polygon_area(coil) < needed:
             raise DesignError(
@@ -262,11 +273,20 @@ class VMagnetRotor:
     magnet_material: str = "ndfeb_prius"
     shaft_material: str = "steel_1010_femm"
     pole_axis_offset: float = unit_field("deg", 0.0)
+    #: remanence [T] at the magnet material's reference temperature, when the design states
+    #: its own (e.g. a calibrated value, see ``[calibration]``); None: the material's value
+    magnet_remanence: float | None = unit_field("T", None)
 
     def __post_init__(self):
         w = "rotor"
         if not isinstance(self.n_poles, int) or self.n_poles < 2 or self.n_poles % 2:
             raise DesignError(f"{w}.n_poles", self.n_poles, "must be an even integer >= 2")
+        if self.magnet_remanence is not None and not (
+            math.isfinite(self.magnet_remanence) and 0.1 <= self.magnet_remanence <= 1.6
+        ):  # 1.6 T: above any sintered NdFeB grade (N55 about 1.5 T at 20 degC)
+            raise DesignError(
+                f"{w}.magnet_remanence_T", self.magnet_remanence, "must be in [0.1, 1.6] T"
+            )
         _positive(
             w,
             outer_radius_mm=self.outer_radius * 1e3,

@@ -1,10 +1,10 @@
-"""Design and operating-point sweeps on Dask: the only module that imports dask/distributed.
+"""Design and operating-point sweeps on Dask (with :mod:`pipeline.cluster`, where they run).
 
 Workflows (TOML files or :func:`pipeline.io.workflow.make_workflow`) are parsed and validated
 in :mod:`pipeline.io.workflow`; the task kinds live in :mod:`pipeline.tasks` (``mesh``,
 ``case``) and :mod:`pipeline.maps.flux` (``flux_point``). This module decides where the
-tasks run (a local cluster by default, an existing scheduler, or a dask-jobqueue cluster),
-runs them and writes each result as it arrives.
+tasks run (a local cluster by default, an existing scheduler, or a dask-jobqueue cluster:
+:mod:`pipeline.cluster`), runs them and writes each result as it arrives.
 
 One task per (design variant, operating point); each distinct mesh is built once by a
 mesh task that the tasks of that mesh depend on. Results are written on the client as each
@@ -30,6 +30,14 @@ from typing import Any
 
 import pipeline
 import pipeline.tasks  # noqa: F401 - registers the built-in task kinds
+from pipeline.cluster import (
+    WORKER_ENV,
+    check_where,
+    connect_scheduler,
+    jobqueue_cluster,
+    local_cluster,
+    quiet_dask_logs,
+)
 from pipeline.errors import DesignError, WorkflowError
 from pipeline.io.store import ResultStore, records_to_dataset, write_dataset
 from pipeline.io.workflow import (
@@ -37,7 +45,6 @@ from pipeline.io.workflow import (
     Task,
     TaskKind,
     Workflow,
-    _wf,
     load_workflow,
     make_workflow,
     register_task,
@@ -59,19 +66,12 @@ __all__ = [
     "Progress",
     "add_sweep_arguments",
     "cmd_sweep",
+    "add_limit_arguments",
+    "check_where",
+    "quiet_dask_logs",
 ]
 
 log = logging.getLogger(__name__)
-
-#: environment for worker processes (see DESIGN.md: without the mmap threshold two workers
-#: gave no speed-up; BLAS threads pinned to one per single-threaded worker)
-WORKER_ENV = {
-    "MALLOC_TRIM_THRESHOLD_": "67108864",
-    "MALLOC_MMAP_THRESHOLD_": "67108864",
-    "OMP_NUM_THREADS": "1",
-    "OPENBLAS_NUM_THREADS": "1",
-    "MKL_NUM_THREADS": "1",
-}
 
 
 def _build_mesh(design, level: str) -> str:
@@ -89,80 +89,6 @@ def _run_task(fn: Callable, design, level: str, op: dict, _mesh_key: str | None 
         "cpu_s": time.process_time() - c0,
         "pid": os.getpid(),
     }
-
-
-# --- where it runs ---------------------------------------------------------------------
-def _dask_config():
-    import dask
-
-    return dask.config.set(
-        {
-            "distributed.nanny.pre-spawn-environ": dict(WORKER_ENV),
-            "distributed.scheduler.allowed-failures": 3,
-        }
-    )
-
-
-def quiet_dask_logs() -> None:
-    """Dask's INFO lines (scheduler and nanny start-up, shutdown) off: WARNING and above.
-
-    distributed applies its logging configuration (``logging.distributed: info``) when it
-    is first imported, so the level is set after that import, not before it."""
-    import distributed  # noqa: F401
-
-    logging.getLogger("distributed").setLevel(logging.WARNING)
-
-
-def local_cluster(
-    n_workers: int | None = None, memory_limit: str | float = "auto", dashboard: bool = True
-):
-    """A ``LocalCluster`` of single-threaded worker processes with :data:`WORKER_ENV`."""
-    from distributed import LocalCluster
-
-    with _dask_config():
-        return LocalCluster(
-            n_workers=n_workers or os.cpu_count() or 1,
-            threads_per_worker=1,
-            processes=True,
-            memory_limit=memory_limit,
-            host="127.0.0.1",
-            dashboard_address=":0" if dashboard else None,
-            env=dict(WORKER_ENV),
-        )
-
-
-def jobqueue_cluster(path: str | Path, **overrides):
-    """A dask-jobqueue SLURMCluster/PBSCluster from a YAML file (see workflows/cluster/).
-
-    Keys: ``kind`` (slurm|pbs), ``cores``, ``memory``, ``walltime``, ``queue``, optional
-    ``processes``, ``account``, ``job_extra_directives``, ``interface``, and either
-    ``n_workers`` (fixed number of jobs) or ``adapt: {minimum, maximum}``.
-    """
-    import yaml
-
-    spec = dict(yaml.safe_load(Path(path).read_text()) or {})
-    spec.update(overrides)
-    kind = spec.pop("kind", None)
-    if kind == "slurm":
-        from dask_jobqueue import SLURMCluster as Cluster
-    elif kind == "pbs":
-        from dask_jobqueue import PBSCluster as Cluster
-    else:
-        raise _wf("kind", kind, f"{path}: must be slurm or pbs")
-    n_workers = spec.pop("n_workers", None)
-    adapt = spec.pop("adapt", None)
-    for k in ("cores", "memory", "walltime"):
-        if k not in spec:
-            raise _wf(k, None, f"{path}: is required")
-    prologue = [f"export {k}={v}" for k, v in WORKER_ENV.items()]
-    spec["job_script_prologue"] = prologue + list(spec.get("job_script_prologue", []))
-    with _dask_config():
-        cluster = Cluster(**spec)
-    if adapt:
-        cluster.adapt(minimum=adapt.get("minimum", 0), maximum=adapt.get("maximum", 1))
-    elif n_workers:
-        cluster.scale(jobs=n_workers)
-    return cluster
 
 
 # --- running -------------------------------------------------------------------------
@@ -245,7 +171,7 @@ def run_sweep(
         if todo:
             if client is None:
                 if scheduler:
-                    client = Client(scheduler)
+                    client = connect_scheduler(Client, scheduler)
                 else:
                     cluster = jobqueue_cluster(cluster_file) if cluster_file else local_cluster()
                     own.append(cluster)
@@ -255,7 +181,10 @@ def run_sweep(
             _submit_and_collect(client, as_completed, workflow, todo, store, summary, on_result)
     except KeyboardInterrupt:
         summary.interrupted = True
-        log.warning("interrupted: %d done, results so far are kept", summary.done)
+        log.info("interrupted: %d done, results so far are kept", summary.done)
+        # the cluster is torn down mid-task: its warnings (workers killed after a timeout)
+        # say nothing the interrupted summary does not
+        logging.getLogger("distributed").setLevel(logging.ERROR)
     finally:
         for obj in own:
             try:
@@ -380,6 +309,21 @@ class Progress:
         )
 
 
+def add_limit_arguments(parser) -> None:
+    """``--allow-large`` and ``--allow-overload`` (sweep, map, case)."""
+    parser.add_argument(
+        "--allow-large",
+        action="store_true",
+        help="run even beyond the task-count, CPU-hour and mesh-size limits "
+        "(pipeline.io.workflow.MAX_TASKS, MAX_CPU_HOURS; pipeline.mesh.MAX_MESH_ELEMENTS)",
+    )
+    parser.add_argument(
+        "--allow-overload",
+        action="store_true",
+        help="allow currents beyond 1.5 x the design's rated peak phase (and field) current",
+    )
+
+
 def add_sweep_arguments(parser) -> None:
     """Arguments of ``edrive sweep``."""
     parser.add_argument("workflow", help="workflow TOML file")
@@ -397,6 +341,7 @@ def add_sweep_arguments(parser) -> None:
         help="skip tasks already stored (default on)",
     )
     parser.add_argument("--retry-failed", action="store_true", help="re-run tasks stored as failed")
+    add_limit_arguments(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress line")
     parser.add_argument("--json", action="store_true", help="machine-readable summary on stdout")
 
@@ -408,9 +353,14 @@ def cmd_sweep(args) -> int:
     if not getattr(args, "verbose", False):
         quiet_dask_logs()
     try:
-        wf = load_workflow(args.workflow)
+        check_where(args.scheduler, args.cluster)
+        wf = load_workflow(
+            args.workflow,
+            allow_large=getattr(args, "allow_large", False),
+            allow_overload=getattr(args, "allow_overload", False),
+        )
     except (WorkflowError, DesignError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"edrive sweep: error: {exc}", file=sys.stderr)
         return 2
     quiet = getattr(args, "quiet", False)
     progress = Progress(len(wf.tasks), quiet)
@@ -427,7 +377,7 @@ def cmd_sweep(args) -> int:
             on_result=progress,
         )
     except (WorkflowError, DesignError, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"edrive sweep: error: {exc}", file=sys.stderr)
         return 2
     if not quiet:
         print(file=sys.stderr)
@@ -441,5 +391,10 @@ def cmd_sweep(args) -> int:
             print(f"  failed {key[:12]}: {reason}")
         print(f"results: {s.dataset_path or (results_dir() / wf.name / 'tasks')}")
     if s.interrupted:
+        print(
+            f"edrive sweep: interrupted; {s.done + s.failed} results of this run saved in "
+            f"{results_dir() / wf.name / 'tasks'} (rerun the same command to resume)",
+            file=sys.stderr,
+        )
         return 130
     return 1 if s.failed or any(s.reasons) else 0

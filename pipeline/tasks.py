@@ -81,6 +81,7 @@ def _case_kwargs(operating_point: dict) -> dict:
         "positions": int(operating_point.get("positions", DEFAULT_POSITIONS)),
         "span_el": float(operating_point.get("span_el_rad", math.pi / 3)),
         "speed_rpm": None if speed is None else float(speed),
+        "magnet_temperature_C": float(operating_point.get("magnet_temperature_C", 20.0)),
     }
 
 
@@ -89,7 +90,8 @@ def case_task(design, level: str, operating_point: dict) -> dict:
     """One operating point over rotor positions (:func:`pipeline.em.machine.run_case`).
 
     Operating point keys: i_d_A, i_q_A, i_f_A [A], speed_rpm [rpm], positions (over
-    span_el_rad, default pi/3 = 60 el. deg; default :data:`DEFAULT_POSITIONS`). Returns
+    span_el_rad, default pi/3 = 60 el. deg; default :data:`DEFAULT_POSITIONS`),
+    magnet_temperature_C [degC] (default 20, as ``run_case``). Returns
     :func:`case_values`.
     """
     from pipeline.em.machine import run_case

@@ -153,6 +153,16 @@ def test_efficiency_arguments():
     # coolant + 40 K for the windings, coolant for the oil (documented stand-in)
     assert_allclose(opt.winding_temperature, ZERO_CELSIUS + 105.0, rtol=1e-15)
     assert_allclose(opt.oil_temperature, ZERO_CELSIUS + 65.0, rtol=1e-15)
+    # issue 15: the same flag name as `edrive thermal`; the old one is a hidden alias
+    new = options_from_args(parser.parse_args(["--coolant-C", "65", "--n-speed", "50"]))
+    assert new.winding_temperature == opt.winding_temperature
+    assert "--coolant-temperature-C" not in parser.format_help()
+    # the magnet temperature has one default (pipeline.maps.magnets), 80 degC
+    from pipeline.maps.magnets import DEFAULT_MAGNET_TEMPERATURE
+
+    assert opt.magnet_temperature == DEFAULT_MAGNET_TEMPERATURE == ZERO_CELSIUS + 80.0
+    hot = options_from_args(parser.parse_args(["--magnet-temperature-C", "120"]))
+    assert hot.magnet_temperature == ZERO_CELSIUS + 120.0
 
 
 def test_matched_vehicle_gear_ratio_hand_computed():

@@ -120,8 +120,11 @@ def test_small_prius_map_held_out_and_mirror(tmp_path):
     assert h["n_points"] == 2 and h["n_usable"] == 2
     assert h["torque_rel_error_max_usable"] < 0.01
     assert h["psi_rel_error_max"] < 0.01
-    # mirrored node (-150, -200) against a direct solve there
-    direct = run_case(prius, -150.0, -200.0, positions=6, span_el=math.pi / 3)
+    # mirrored node (-150, -200) against a direct solve there (magnets at the map's 80 degC)
+    assert float(ds.magnet_temperature) == pytest.approx(353.15)
+    direct = run_case(
+        prius, -150.0, -200.0, positions=6, span_el=math.pi / 3, magnet_temperature_C=80.0
+    )
     node = ds.sel(i_d=-150.0, i_q=-200.0)
     assert int(node.solved) == 0
     assert float(node.torque) == pytest.approx(direct.mean_torque, rel=5e-3)
@@ -235,4 +238,95 @@ def test_edrive_map_rejects_bad_efficiency_options_before_the_map(
     assert main(["map", "prius_2004", "--quiet", *option]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and message in err[0]
+    assert not (tmp_path / "maps").exists()
+
+
+# --- magnet temperature ------------------------------------------------------------------
+def _no_load_psi_d(design, temperature_C: float) -> float:
+    from pipeline.maps.flux import flux_point_task
+
+    op = {"i_d_A": 0.0, "i_q_A": 0.0, "positions": 12, "magnet_temperature_C": temperature_C}
+    return flux_point_task(design, "ci", op)["psi_d"][0]
+
+
+def test_magnet_temperature_changes_the_solved_flux():
+    """No-load psi_d of the Prius (ci) at 20, 80, 100, 140 degC magnets against Br(T)
+    (ndfeb_prius: alpha = -0.1 %/K, so Br(100)/Br(20) = 0.92).
+
+    If the iron were linear, psi_d0 would be proportional to Br. It is not: the rotor
+    bridges saturate and carry a nearly fixed leakage flux, so psi_d0 ~ k Br - psi_bridge
+    falls faster than Br. Measured (ci): psi_d0 = 0.18968 / 0.17512 / 0.17022 / 0.16041 Wb,
+    ratio 0.8974 at 100 degC against 0.92 for Br (2.5 % lower), 0.8457 at 140 degC against
+    0.88 (3.9 %). Checks: (1) the ratio is below the Br ratio and within 3 % of it at
+    100 degC (a bridge leakage of 28 % of the no-load flux; 3 %: the measured 2.5 % with
+    margin for mesh changes); (2) the saturated-bridge model fitted on 20 and 140 degC
+    predicts 80 and 100 degC within 0.1 % (measured 0.04 %): psi is linear in T to that
+    accuracy, which is what the map's linear temperature interpolation relies on.
+    """
+    from pipeline.design import magnet_remanence
+
+    prius = load_design("prius_2004")
+    temps = (20.0, 80.0, 100.0, 140.0)
+    psi = {t: _no_load_psi_d(prius, t) for t in temps}
+    br = {t: magnet_remanence(prius, t) for t in temps}
+    ratio, br_ratio = psi[100.0] / psi[20.0], br[100.0] / br[20.0]
+    assert br_ratio == pytest.approx(0.92, rel=1e-12)
+    assert ratio < br_ratio and ratio == pytest.approx(br_ratio, rel=0.03)
+    k = (psi[140.0] - psi[20.0]) / (br[140.0] - br[20.0])  # Wb/T
+    leak = k * br[20.0] - psi[20.0]  # bridge leakage [Wb]
+    assert 0.1 < leak / psi[20.0] < 0.5  # a real, not a rounding, effect
+    for t in (80.0, 100.0):
+        assert k * br[t] - leak == pytest.approx(psi[t], rel=1e-3)
+
+
+def test_map_at_a_temperature_matches_the_axis_interpolated_there(tmp_path):
+    """A small Prius ci map solved at 100 degC against one solved at 20 and 140 degC and
+    read at 100 degC (linear in T; pipeline.maps.magnets). Measured on this grid: largest
+    difference 0.067 % (psi_d), 0.050 % (psi_q), 0.036 % (torque) of the largest |value|:
+    the flux is linear in T to within the curvature that saturation adds (no-load: 0.04 %,
+    test above). Tolerance 0.3 %: four times the measured worst, still 40 times below the
+    12 % the two temperatures differ by (a map read at the wrong temperature fails)."""
+    from pipeline.maps.model import MachineMap
+
+    prius = load_design("prius_2004")
+    grid = FluxGrid(i_d=(-200.0, -100.0, 0.0), i_q=(0.0, 150.0, 300.0), positions=6)
+    kw = dict(n_held_out=0, losses=False)
+    at = compute_flux_map(prius, "ci", grid, tmp_path, magnet_temperature=373.15, **kw)
+    axis = compute_flux_map(prius, "ci", grid, tmp_path, magnet_temperature=(293.15, 413.15), **kw)
+    assert float(at.dataset.magnet_temperature) == 373.15
+    assert at.dataset.attrs["magnet_temperatures_C"] == [100.0]
+    assert list(axis.dataset.magnet_temperature.values) == [293.15, 413.15]
+    assert axis.dataset.magnet_temperature.attrs["units"] == "K"
+    read = MachineMap(axis.dataset, prius, magnet_temperature=373.15).dataset
+    for name in ("psi_d", "psi_q", "torque"):
+        scale = float(np.abs(at.dataset[name]).max())
+        err = float(np.abs(read[name] - at.dataset[name]).max()) / scale
+        assert err < 3e-3, (name, err)
+    # the two temperatures are really different solves (Br 12 % apart)
+    cold = axis.dataset.psi_d.sel(magnet_temperature=293.15, i_d=0.0, i_q=0.0)
+    hot = axis.dataset.psi_d.sel(magnet_temperature=413.15, i_d=0.0, i_q=0.0)
+    assert float(hot / cold) < 0.9
+    with pytest.raises(DesignError, match="solved at 20 to 140 degC only"):
+        MachineMap(axis.dataset, prius, magnet_temperature=433.15)
+    with pytest.raises(DesignError, match="several magnet temperatures"):
+        MachineMap(axis.dataset, prius)
+
+
+def test_magnet_temperature_on_an_eesm_is_an_error(tmp_path, monkeypatch, capsys):
+    """EESMs have no magnets: a magnet temperature is refused (one line, exit 2), before
+    any point is solved."""
+    from pipeline.cli import main
+
+    gen5 = load_design("gen5_eesm")
+    with pytest.raises(DesignError, match="has no magnets"):
+        compute_flux_map(
+            gen5, "ci", default_grid(gen5, 3, 2, 1), tmp_path, magnet_temperature=373.15
+        )
+    monkeypatch.setenv("EDRIVE_RESULTS_DIR", str(tmp_path))
+    for flag in (["--magnet-temperature-C", "100"], ["--magnet-axis-C", "20", "100"]):
+        assert main(["map", "gen5_eesm", "--quiet", *flag]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "gen5_eesm has no magnets" in err[0]
+    assert main(["map", "prius_2004", "--quiet", "--magnet-axis-C", "100", "140"]) == 2
+    assert "around --magnet-temperature-C = 80 degC" in capsys.readouterr().err
     assert not (tmp_path / "maps").exists()

@@ -257,3 +257,38 @@ def test_failed_map_point_only_blanks_its_neighbourhood():
     far_d, far_q = -300.0, 250.0
     hand = 1.5 * P * ((L_D * far_d + PSI_M) * far_q - L_Q * far_q * far_d)
     assert_allclose(m.torque(far_d, far_q), hand, rtol=1e-9)
+
+
+def test_magnet_temperature_axis_read_saved_and_enforced(tmp_path):
+    """A map over two magnet temperatures whose psi_m is linear in T (as Br): read at a
+    temperature between them it reproduces the analytic flux exactly (linear interpolation
+    of linear data, to round-off); saved and loaded it keeps both temperatures; a model
+    refuses losses at a magnet temperature other than its own (one line), and
+    at_magnet_temperature gives the model at another one."""
+    from pipeline.constants import ZERO_CELSIUS as C
+    from pipeline.errors import DesignError
+
+    def psi_m(t):  # Br(T) of ndfeb_prius: -0.1 %/K from 20 degC
+        return PSI_M * (1.0 - 0.001 * (t - C - 20.0))
+
+    i_d, i_q = np.linspace(-320.0, 30.0, 8), np.linspace(-320.0, 320.0, 9)
+    nodes = (C + 20.0, C + 140.0)
+    parts = [_dataset(lambda d, q, t=t: L_D * d + psi_m(t), lambda d, q: L_Q * q, i_d, i_q)
+             for t in nodes]  # fmt: skip
+    ds = xr.concat(parts, dim="magnet_temperature").assign_coords(
+        magnet_temperature=("magnet_temperature", list(nodes), {"units": "K"})
+    )
+    m = MachineMap(ds, "prius_2004", magnet_temperature=C + 80.0)
+    assert m.magnet_temperature == C + 80.0 and m.magnet_temperatures == nodes
+    d, q = _off_grid()
+    assert_allclose(m.flux(d, q)[0], L_D * d + psi_m(C + 80.0), rtol=1e-12)
+    hot = m.at_magnet_temperature(C + 140.0)
+    assert_allclose(hot.flux(d, q)[0], L_D * d + psi_m(C + 140.0), rtol=1e-12)
+    assert m.at_magnet_temperature(C + 80.0) is m
+    with pytest.raises(DesignError, match="temperatures.magnet = 100.0"):
+        m.losses(-100.0, 100.0, 0.0, 300.0, {"magnet": C + 100.0})
+    m.losses(-100.0, 100.0, 0.0, 300.0, {"magnet": C + 80.0})  # its own: fine
+    back = MachineMap.load(m.save(tmp_path / "axis.nc"), magnet_temperature=C + 20.0)
+    assert back.magnet_temperatures == nodes
+    assert_allclose(back.flux(d, q)[0], L_D * d + psi_m(C + 20.0), rtol=1e-12)
+    assert "magnet temperature: 20.00 degC" in back.to_csv(tmp_path / "m.csv").read_text()

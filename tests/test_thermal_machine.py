@@ -343,10 +343,31 @@ def test_losses_provider_reads_a_cached_map(tmp_path, monkeypatch):
         for name, value in (("c_h", 0.5), ("c_e", 1e-4), ("c_a", 1e-3)):
             ds[f"{region}_{name}"] = (("i_d", "i_q"), np.full_like(psi_d, value))
     write_dataset(ds, path)
+    with pytest.raises(DesignError, match="records no magnet temperature"):
+        ev.losses_provider(design, "ci", opt)  # its flux may belong to any magnet temperature
+    ds = ds.assign_coords(magnet_temperature=C + 20.0)  # solved at 20 degC (stated)
+    write_dataset(ds, path)
     losses_at, torque_max = ev.losses_provider(design, "ci", opt)
     w = 100.0
     t = 0.5 * torque_max(w)
-    cold = losses_at(w, t, {"winding": C + 20.0})
-    hot = losses_at(w, t, {"winding": C + 100.0})
+    cold = losses_at(w, t, {"winding": C + 20.0, "magnet": C + 20.0})
+    hot = losses_at(w, t, {"winding": C + 100.0, "magnet": C + 20.0})
+    with pytest.raises(DesignError, match="solved at 20 degC only"):
+        losses_at(w, t, {"winding": C + 20.0, "magnet": C + 60.0})  # never the 20 degC flux
     assert cold["stator_copper"] > 0
     assert_allclose(hot["stator_copper"] / cold["stator_copper"], 1.3144, rtol=1e-6)
+
+
+def test_cli_coolant_up_to_the_table_end(capsys):
+    """Pressurised water-glycol loops run at 105-120 degC (issue 13): --coolant-C 120 runs
+    (the coupled state sits above the inlet), 121 is refused with the table's range."""
+    args = ["thermal", "prius_2004", "--speed-rpm", "3000", "--torque-nm", "100",
+            "--loss-source", "estimate", "--json"]  # fmt: skip
+    assert main([*args, "--coolant-C", "120"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["coolant_inlet_C"] == 120.0 and out["coolant_outlet_C"] > 120.0
+    assert min(out["mean_temperatures_C"].values()) > 120.0
+    assert out["loss_temperatures_C"]["magnet"] > 120.0  # the estimate's Br(T) input
+    assert main([*args, "--coolant-C", "121"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "coolant_C = 121.0" in err[0] and "-30 to 120 degC" in err[0]

@@ -75,11 +75,12 @@ class DriveCycle:
 
 def read_cycle(path: str | Path, name: str = "") -> DriveCycle:
     """Read a cycle CSV ``time_s,speed_kmh`` with ``#`` comment lines (source header)."""
+    from pipeline.io.inputs import read_number_rows
+
     path = Path(path)
-    lines = path.read_text().splitlines()
-    header = [ln[1:].strip() for ln in lines if ln.startswith("#")]
-    rows = [ln.split(",") for ln in lines if ln.strip() and not ln.startswith("#")]
-    data = np.array(rows[1:], dtype=float)
+    rows, comments = read_number_rows(path, "cycle", columns=2, min_rows=2)
+    header = [c[1:].strip() for c in comments]
+    data = np.array(rows, dtype=float)
     return DriveCycle(
         time=data[:, 0],
         speed=data[:, 1] / 3.6,

@@ -22,7 +22,6 @@ source per entry (:func:`load_vehicle`).
 from __future__ import annotations
 
 import math
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,11 +29,6 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from pipeline.errors import DesignError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 __all__ = [
     "STANDARD_GRAVITY",
@@ -126,14 +120,15 @@ def load_vehicle(name_or_path: str | Path) -> Vehicle:
     path = Path(name_or_path)
     if path.suffix != ".toml":
         path = DATA_DIR / f"{name_or_path}.toml"
-    if not path.is_file():
-        raise DesignError("vehicle", str(name_or_path), f"no file {path}")
-    data = tomllib.loads(path.read_text())
+    from pipeline.io.inputs import check_number, read_toml
+
+    data = read_toml(path, "vehicle")  # missing, unreadable, not UTF-8, syntax: one line
 
     def value(key: str) -> float:
-        if key not in data or "value" not in data[key]:
+        entry = data.get(key)
+        if not isinstance(entry, dict) or "value" not in entry:
             raise DesignError(key, None, f"missing in {path.name} (needs a value and source)")
-        return float(data[key]["value"])
+        return float(check_number(f"vehicle.{key}", entry["value"]))
 
     sources = "; ".join(f"{k}: {v['source']}" for k, v in data.items() if isinstance(v, dict))
     return Vehicle.from_physical(

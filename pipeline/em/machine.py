@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.constants import MU_0
-from pipeline.design import Design, load_design
+from pipeline.design import Design, load_design, magnet_remanence
 from pipeline.em.bh import BHCurve
 from pipeline.em.constraints import (
     boundary_dofs,
@@ -170,7 +170,7 @@ def _model_cached(
     magnets = mm.info.get("magnets") or {}
     if magnets:
         mag = load_material(design.rotor.magnet_material)
-        br = mag.remanence_at(magnet_temperature_C)
+        br = magnet_remanence(design, magnet_temperature_C)
         for name, meta in magnets.items():
             idx = np.asarray(sub[name])
             nu[idx] = 1.0 / (MU_0 * mag.recoil_permeability)
@@ -432,18 +432,40 @@ def solve_position(m: MachineModel, k: int, i_abc, i_f: float = 0.0, a0=None, to
     return m.solver.solve(cons, current_density=cur, a0=a0, tol=tol)
 
 
+#: largest current magnitude a solve accepts, in multiples of the design's rated peak phase
+#: (and field) current, even for overload studies: at 1e9 A Arkkio and dq torque came out
+#: with opposite signs (issue 17); 20 x rating is beyond any drive's short-circuit current
+MAX_CURRENT_FACTOR = 20.0
+#: most rotor positions per solve: the ci/fine meshes have 144 interface segments per
+#: electrical period (MeshSettings.positions_multiple), more positions repeat positions
+MAX_POSITIONS = 144
+
+
 def _check_inputs(design: Design, i_d, i_q, i_f, positions, span_el, speed_rpm) -> None:
     for name, value in (("i_d", i_d), ("i_q", i_q), ("i_f", i_f)):
         if not math.isfinite(value):
             raise DesignError(name, value, "finite current [A]")
+    rt = design.ratings
+    if math.hypot(i_d, i_q) > MAX_CURRENT_FACTOR * rt.max_phase_current:
+        raise DesignError(
+            "i_d, i_q",
+            (i_d, i_q),
+            f"|i_dq| above {MAX_CURRENT_FACTOR:g} x the rated {rt.max_phase_current:g} A",
+        )
+    if i_f > MAX_CURRENT_FACTOR * max(rt.max_field_current, 1.0):
+        raise DesignError(
+            "i_f", i_f, f"above {MAX_CURRENT_FACTOR:g} x the rated {rt.max_field_current:g} A"
+        )
     if design.kind != "eesm" and i_f != 0.0:
         raise DesignError(
             "i_f", i_f, f"field current needs a wound rotor ({design.name} is {design.kind})"
         )
     if i_f < 0:
         raise DesignError("i_f", i_f, "field current >= 0 [A] (diode-free unipolar supply)")
-    if not isinstance(positions, int | np.integer) or positions < 1:
-        raise DesignError("positions", positions, "a whole number >= 1 of rotor positions")
+    if not isinstance(positions, int | np.integer) or not 1 <= positions <= MAX_POSITIONS:
+        raise DesignError(
+            "positions", positions, f"a whole number >= 1 and <= {MAX_POSITIONS} of rotor positions"
+        )
     if not (span_el > 0 and math.isfinite(span_el)):
         raise DesignError("span_el", span_el, "> 0 [rad]")
     if speed_rpm is not None and not (math.isfinite(speed_rpm) and speed_rpm >= 0):
@@ -584,6 +606,11 @@ def add_case_arguments(parser) -> None:
         "--positions", type=int, default=12, help="rotor positions over 60 el. deg (default 12)"
     )
     parser.add_argument("--level", default="ci", choices=["ci", "fine"], help="mesh level")
+    parser.add_argument(
+        "--allow-overload",
+        action="store_true",
+        help="allow |i_dq| (and i_f) beyond 1.5 x the design's rated current",
+    )
     if "--json" not in parser._option_string_actions:
         parser.add_argument("--json", action="store_true", help="machine-readable summary")
 
@@ -599,8 +626,15 @@ def cmd_case(args) -> int:
     """``edrive case``: solve one operating point, print a summary, write a NetCDF file."""
     import json
 
+    from pipeline.io.workflow import check_overload
+
+    design = load_design(args.design)  # a name or a path; checked before any FE work
+    op = {"i_d_A": args.i_d, "i_q_A": args.i_q, "i_f_A": args.i_f}
+    _check_inputs(design, args.i_d, args.i_q, args.i_f, args.positions, math.pi / 3, args.speed_rpm)
+    allow = getattr(args, "allow_overload", False)
+    check_overload(design.ratings, op, allow, "", ("--i-d, --i-q", "--i-f"))
     res = run_case(
-        args.design,
+        design,
         args.i_d,
         args.i_q,
         args.i_f,
@@ -613,7 +647,8 @@ def cmd_case(args) -> int:
     path = write_dataset(res.to_dataset(), _case_path(res))
     from pipeline.post.export import case_snapshot, plot_field, write_vtu
 
-    snap = case_snapshot(res)
+    model = machine_model(design, res.level, res.extras.get("magnet_temperature_C", 20.0))
+    snap = case_snapshot(res, model=model)
     png = plot_field(snap, path.with_suffix(".png"))
     vtu = write_vtu(snap, path.with_suffix(".vtu"))
     s = res.summary()

@@ -12,14 +12,26 @@ finished and a code change invalidates old results. No Dask in here.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import logging
 import os
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
-__all__ = ["task_hash", "ResultStore", "records_to_dataset", "write_dataset", "netcdf_engine"]
+__all__ = [
+    "task_hash",
+    "ResultStore",
+    "check_record",
+    "records_to_dataset",
+    "write_dataset",
+    "netcdf_engine",
+]
+
+log = logging.getLogger(__name__)
 
 
 def task_hash(
@@ -57,6 +69,40 @@ def _atomic_write_text(path: Path, text: str) -> None:
         raise
 
 
+def check_record(record: Any, key: str) -> None:
+    """ValueError naming the first thing wrong with a task record read back for ``key``."""
+    if not isinstance(record, dict):
+        raise ValueError(f"not a JSON object but {type(record).__name__}")
+    if record.get("hash") != key:
+        raise ValueError(f"hash {str(record.get('hash'))[:16]} is not the file's key")
+    status = record.get("status")
+    if status not in ("ok", "failed"):
+        raise ValueError(f"status {str(status)[:20]!r} is not ok or failed")
+    if not isinstance(record.get("labels"), dict):
+        raise ValueError("labels missing or not an object")
+    for name, v in record["labels"].items():
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int | float)):
+            raise ValueError(f"label {name} is not a number")
+    if status == "failed":
+        if not isinstance(record.get("reason"), str):
+            raise ValueError("failed record without a reason")
+        return
+    values = record.get("values")
+    if not isinstance(values, dict) or not values:
+        raise ValueError("ok record without values")
+    for name, entry in values.items():
+        ok = (
+            isinstance(entry, list)
+            and len(entry) == 3
+            and isinstance(entry[0], int | float)
+            and not isinstance(entry[0], bool)
+            and isinstance(entry[1], str)
+            and isinstance(entry[2], str)
+        )
+        if not ok:
+            raise ValueError(f"value {name} is not [number, units, long_name]")
+
+
 class ResultStore:
     """Task records of one run under ``root`` (``results/<run name>``)."""
 
@@ -68,13 +114,26 @@ class ResultStore:
         return self.tasks / f"{key}.json"
 
     def load(self, key: str) -> dict | None:
-        """The stored record of task ``key``, or None (also for an unreadable file)."""
+        """The stored record of task ``key``, or None.
+
+        A record that does not pass :func:`check_record` (unreadable, truncated, another
+        task's, "ok" without values...) is reported once, moved to ``tasks/damaged/`` and
+        treated as missing, so the task is recomputed.
+        """
         p = self.path(key)
         if not p.exists():
             return None
         try:
-            return json.loads(p.read_text())
-        except (OSError, ValueError):
+            record = json.loads(p.read_text(encoding="utf-8"))
+            check_record(record, key)
+            return record
+        except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+            aside = self.tasks / "damaged"
+            aside.mkdir(exist_ok=True)
+            stamp = time.strftime("%Y%m%dT%H%M%S")
+            with contextlib.suppress(FileNotFoundError):
+                os.replace(p, aside / f"{p.name}.{stamp}")
+            log.warning("damaged task record %s: %s; moved to %s, recomputing", p.name, exc, aside)
             return None
 
     def write(self, key: str, record: dict) -> Path:

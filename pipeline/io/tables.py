@@ -33,7 +33,14 @@ UNIT_SCALE = {
     "C": 1.0,
     "lpm": 1e-3 / 60.0,
     "W_per_K": 1.0,
+    "T": 1.0,
 }
+
+
+#: largest length a design file may give [m]: no electric-drive dimension approaches 10 m
+#: (the reference machines are below 0.3 m); a larger value is a unit mistake, and 1e308 mm
+#: would carry inf into torque and losses (issue 17)
+MAX_LENGTH = 10.0
 
 
 def unit_field(unit: str, default: Any = dataclasses.MISSING, **kwargs) -> Any:
@@ -73,6 +80,8 @@ def _convert(value: Any, tp: Any, where: str) -> Any:
     if tp is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise DesignError(where, value, "must be a number")
+        if not math.isfinite(value):
+            raise DesignError(where, value, "must be a finite number")
         return float(value)
     if tp is int:
         if isinstance(value, bool) or not isinstance(value, int):
@@ -113,6 +122,10 @@ def from_table(cls, table: dict, where: str = ""):
         unit = f.metadata.get("unit")
         if unit and v is not None:
             v = v * UNIT_SCALE[unit]
+            if unit in ("mm", "m") and abs(v) > MAX_LENGTH:
+                raise DesignError(
+                    f"{where}.{key}".lstrip("."), value, f"must be <= {MAX_LENGTH:g} m (unit typo?)"
+                )
         kwargs[f.name] = v
     for key, f in fields.items():
         if (
@@ -148,6 +161,8 @@ def canonical(obj) -> Any:
     if dataclasses.is_dataclass(obj):
         d = {"__kind__": getattr(obj, "KIND", type(obj).__name__)}
         for f in dataclasses.fields(obj):
+            if f.metadata.get("provenance"):  # records where values came from, not a value
+                continue
             d[f.name] = canonical(getattr(obj, f.name))
         return d
     if isinstance(obj, float):

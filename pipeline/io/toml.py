@@ -1,28 +1,19 @@
-"""TOML reading with errors that name the file and the line."""
+"""TOML reading with errors that name the file and the line (through :mod:`pipeline.io.inputs`)."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-from pipeline.errors import DesignError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from pipeline.io import inputs
 
 __all__ = ["read_toml", "loads_toml"]
 
 
 def loads_toml(text: str, origin: str = "<string>") -> dict:
-    """Parse TOML text; a syntax error becomes a one-line :class:`DesignError`."""
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise DesignError(origin, "TOML", f"syntax error: {exc}") from None
+    """Parse TOML text; a syntax error or runaway nesting becomes a one-line :class:`DesignError`."""
+    return inputs.loads_toml(text, origin)
 
 
-def read_toml(path: str | Path) -> dict:
-    path = Path(path)
-    return loads_toml(path.read_text(), origin=str(path))
+def read_toml(path: str | Path, field: str | None = None) -> dict:
+    """Read a TOML file (regular, UTF-8, size-limited) and parse it."""
+    return inputs.read_toml(path, field)

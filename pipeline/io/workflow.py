@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import pipeline
-from pipeline.errors import DesignError, WorkflowError
+from pipeline.errors import DesignError, WorkflowError, shorten
 from pipeline.io.store import task_hash
 from pipeline.io.tables import UNIT_SCALE, canonical
 
@@ -48,6 +48,13 @@ __all__ = [
     "Workflow",
     "load_workflow",
     "make_workflow",
+    "MAX_POSITIONS",
+    "MAX_TASKS",
+    "MAX_CPU_HOURS",
+    "OVERLOAD_FACTOR",
+    "estimate_cpu_hours",
+    "check_cost",
+    "check_overload",
 ]
 
 #: operating-point keys a workflow may sweep, with their type (positions: whole number)
@@ -58,7 +65,36 @@ OPERATING_KEYS = {
     "speed_rpm": float,
     "positions": int,
     "span_el_rad": float,
+    "magnet_temperature_C": float,
 }
+#: rotor positions per task, at most: the ci and fine meshes have 144 sliding-interface
+#: segments per electrical period (``MeshSettings.positions_multiple``); more positions than
+#: that over one period repeat positions instead of resolving anything new.
+MAX_POSITIONS = 144
+
+#: CPU seconds per rotor position of one nonlinear solve, by mesh level. ci: 0.047 s (Prius)
+#: and 0.057 s (gen5) measured on this machine (``run_case(d, -100, 200, positions=12)``,
+#: process time / 12), rounded up to 0.1 s for the loss post-processing and task overhead;
+#: fine: 0.58 s from the fine Prius map with losses (225 points x 12 positions in 6.5 min on
+#: 2 workers, commit ba51f70).
+SECONDS_PER_POSITION = {"ci": 0.1, "fine": 0.58}
+#: CPU seconds of a task that builds no solution (mesh task: one gmsh build, ~2 s at ci)
+SECONDS_PER_MESH_TASK = 5.0
+
+#: task count above which a sweep needs ``--allow-large``: building the task list itself
+#: (one validated design variant and one hash per task, ~1 ms each) then takes minutes, and
+#: the result store holds one file per task.
+MAX_TASKS = 100_000
+#: estimated CPU hours above which a sweep needs ``--allow-large``: 24 CPU-h is half a day of
+#: this 2-core workstation, or a day of one core; anything larger is a cluster job and should
+#: be a deliberate choice.
+MAX_CPU_HOURS = 24.0
+
+#: operating-point current magnitude over the design's rated peak phase current above which
+#: an explicit ``--allow-overload`` is needed: the map grid's corner (i_d = -I, i_q = I) is
+#: sqrt(2) = 1.41 times the rating (pipeline.maps.flux.default_grid), 1.5 leaves a margin.
+OVERLOAD_FACTOR = 1.5
+
 TOP_KEYS = {
     "name",
     "design",
@@ -133,7 +169,7 @@ class Workflow:
 
 
 def _wf(key: str, value: object, rule: str) -> WorkflowError:
-    return WorkflowError(f"{key} = {value!r}: {rule}")
+    return WorkflowError(f"{key} = {shorten(value)}: {rule}")
 
 
 def _resolve_field(base, key: str) -> tuple[str, float, type]:
@@ -169,6 +205,8 @@ def _check_value(key: str, v: object, tp: type) -> None:
         raise _wf(key, v, "must be a number")
     if tp is int and not isinstance(v, int):
         raise _wf(key, v, "must be an integer")
+    if not math.isfinite(v):
+        raise _wf(key, v, "must be a finite number")
 
 
 def _check_op(k: str, v: object) -> None:
@@ -176,15 +214,19 @@ def _check_op(k: str, v: object) -> None:
     if k not in OPERATING_KEYS:
         raise _wf(where, v, f"unknown key; expected one of {list(OPERATING_KEYS)}")
     _check_value(where, v, OPERATING_KEYS[k])
-    if k == "positions" and v < 1:
-        raise _wf(where, v, "must be >= 1")
+    if k == "positions" and not 1 <= v <= MAX_POSITIONS:
+        raise _wf(
+            where, v, f"must be >= 1 and <= {MAX_POSITIONS} (interface segments per el. period)"
+        )
     if k in ("i_f_A", "speed_rpm") and v < 0:
         raise _wf(where, v, "must be >= 0")
     if k == "span_el_rad" and not 0 < v <= 2 * math.pi:
         raise _wf(where, v, "rotor-position span must be in (0, 2 pi] rad el.")
 
 
-def _grid(table: object, where: str, check: Callable[[str, object], None]) -> list[dict]:
+def _grid(
+    table: object, where: str, check: Callable[[str, object], None], limit: int | None = None
+) -> list[dict]:
     if not isinstance(table, dict) or not table:
         raise _wf(where, table, "must be a non-empty table")
     axes = []
@@ -192,10 +234,68 @@ def _grid(table: object, where: str, check: Callable[[str, object], None]) -> li
         vals = vals if isinstance(vals, list) else [vals]
         if not vals:
             raise _wf(f"{where}.{k}", vals, "empty grid")
+        axes.append(vals)
+    count = math.prod(len(a) for a in axes)
+    if limit is not None and count > limit:  # counted before anything is built
+        raise _wf(where, f"{count} points", f"more than {limit} tasks; confirm with --allow-large")
+    for k, vals in zip(table, axes, strict=True):
         for v in vals:
             check(k, v)
-        axes.append([(k, v) for v in vals])
-    return [dict(combo) for combo in itertools.product(*axes)]
+    return [dict(zip(table, combo, strict=True)) for combo in itertools.product(*axes)]
+
+
+def estimate_cpu_hours(n_tasks: int, positions: int, level: str, solves: bool = True) -> float:
+    """Estimated CPU hours [h] of ``n_tasks`` tasks of ``positions`` rotor positions each."""
+    per_task = positions * SECONDS_PER_POSITION[level] if solves else SECONDS_PER_MESH_TASK
+    return n_tasks * per_task / 3600.0
+
+
+def check_cost(
+    n_tasks: int, positions: int, level: str, allow_large: bool, where: str, solves: bool = True
+) -> float:
+    """Refuse more than :data:`MAX_TASKS` tasks or :data:`MAX_CPU_HOURS` estimated CPU hours
+    unless ``allow_large``; returns the estimate [h]."""
+    hours = estimate_cpu_hours(n_tasks, positions, level, solves)
+    if allow_large:
+        return hours
+    if n_tasks > MAX_TASKS:
+        raise _wf(where, f"{n_tasks} tasks", f"more than {MAX_TASKS}; confirm with --allow-large")
+    if hours > MAX_CPU_HOURS:
+        raise _wf(
+            where,
+            f"{n_tasks} tasks x {positions} positions",
+            f"about {hours:.3g} CPU hours at {level} (limit {MAX_CPU_HOURS:g}); "
+            "confirm with --allow-large",
+        )
+    return hours
+
+
+def check_overload(
+    ratings, op: dict, allow_overload: bool, where: str, names=("i_d_A, i_q_A", "i_f_A")
+) -> None:
+    """Refuse |i_dq| > OVERLOAD_FACTOR x rated peak phase current (and i_f likewise) unless
+    ``allow_overload``; ``op`` uses the keys i_d_A, i_q_A, i_f_A [A]; ``where`` + ``names``
+    name the fields in the message."""
+    if allow_overload:
+        return
+    i_dq = math.hypot(op.get("i_d_A", 0.0), op.get("i_q_A", 0.0))
+    limit = OVERLOAD_FACTOR * ratings.max_phase_current
+    if i_dq > limit:
+        raise _wf(
+            f"{where}{names[0]}",
+            f"|i_dq| {i_dq:g} A",
+            f"above {OVERLOAD_FACTOR:g} x the rated {ratings.max_phase_current:g} A; "
+            "an overload study needs --allow-overload",
+        )
+    i_f = op.get("i_f_A", 0.0)
+    limit_f = OVERLOAD_FACTOR * ratings.max_field_current
+    if i_f and i_f > limit_f:
+        raise _wf(
+            f"{where}{names[1]}",
+            i_f,
+            f"above {OVERLOAD_FACTOR:g} x the rated {ratings.max_field_current:g} A; "
+            "an overload study needs --allow-overload",
+        )
 
 
 def _tasks(base, variants, resolved, ops, level: str, kind: TaskKind) -> list[Task]:
@@ -255,17 +355,26 @@ def make_workflow(
     )
 
 
-def load_workflow(path: str | Path, kinds: dict[str, TaskKind] | None = None) -> Workflow:
-    """Read and fully validate a workflow file; every design variant is constructed here."""
+def load_workflow(
+    path: str | Path,
+    kinds: dict[str, TaskKind] | None = None,
+    *,
+    allow_large: bool = False,
+    allow_overload: bool = False,
+) -> Workflow:
+    """Read and fully validate a workflow file; every design variant is constructed here.
+
+    Refused before any variant is built: more than :data:`MAX_TASKS` tasks or
+    :data:`MAX_CPU_HOURS` estimated CPU hours (unless ``allow_large``), currents beyond
+    :data:`OVERLOAD_FACTOR` times the design's ratings (unless ``allow_overload``).
+    """
     from pipeline.design import load_design
-    from pipeline.io.toml import read_toml
+    from pipeline.io.inputs import read_toml
 
     kinds = registered_kinds() if kinds is None else kinds
     path = Path(path)
-    if not path.exists():
-        raise _wf("workflow", str(path), "file does not exist")
     try:
-        table = read_toml(path)
+        table = read_toml(path, "workflow")
     except DesignError as exc:
         raise WorkflowError(str(exc)) from None
     for k in table:
@@ -275,8 +384,9 @@ def load_workflow(path: str | Path, kinds: dict[str, TaskKind] | None = None) ->
         if not isinstance(table.get(k), str) or not table.get(k):
             raise _wf(k, table.get(k), "is required (a string)")
     name = table["name"]
-    if not name.replace("_", "").replace("-", "").isalnum():
-        raise _wf("name", name, "must be letters, digits, '-' and '_'")
+    if not name.replace("_", "").replace("-", "").isalnum() or len(name) > 100:
+        # the name is a folder under results/: 100 characters stay within any file system
+        raise _wf("name", name, "must be letters, digits, '-' and '_', at most 100")
     level = table.get("level", "ci")
     if level not in ("ci", "fine"):
         raise _wf("level", level, "must be ci or fine")
@@ -310,13 +420,20 @@ def load_workflow(path: str | Path, kinds: dict[str, TaskKind] | None = None) ->
             resolved[k] = _resolve_field(base, k)
         _check_value(k, v, resolved[k][2])
 
+    limit = None if allow_large else MAX_TASKS
     if "design_grid" in table:
-        variants = _grid(table["design_grid"], "design_grid", check_design)
+        variants = _grid(table["design_grid"], "design_grid", check_design, limit)
         dims = list(table["design_grid"])
     elif "design_list" in table:
         lst = table["design_list"]
         if not isinstance(lst, list) or not lst:
             raise _wf("design_list", lst, "must be a non-empty array of tables")
+        if limit is not None and len(lst) > limit:
+            raise _wf(
+                "design_list",
+                f"{len(lst)} entries",
+                f"more than {limit} tasks; confirm with --allow-large",
+            )
         variants = []
         for i, entry in enumerate(lst):
             if not isinstance(entry, dict) or not entry:
@@ -330,8 +447,19 @@ def load_workflow(path: str | Path, kinds: dict[str, TaskKind] | None = None) ->
 
     ops = [{}]
     if "operating_points" in table:
-        ops = _grid(table["operating_points"], "operating_points", _check_op)
+        ops = _grid(table["operating_points"], "operating_points", _check_op, limit)
         dims = dims + list(table["operating_points"])
+    for op in ops:
+        check_overload(base.ratings, op, allow_overload, "operating_points.")
+    positions = max((op.get("positions", 12) for op in ops), default=12)
+    check_cost(
+        len(variants) * len(ops),
+        positions,
+        level,
+        allow_large,
+        "workflow",
+        solves=kind.name != "mesh",
+    )
     if kind.name == "case" and base.kind != "eesm" and any(op.get("i_f_A") for op in ops):
         raise _wf("operating_points.i_f_A", "> 0", f"{base.name} has no field winding")
     tasks = _tasks(base, variants, resolved, ops, level, kind)

@@ -433,20 +433,8 @@ def read_loss_table(name_or_path: str | Path) -> tuple[np.ndarray, np.ndarray, n
     path = Path(name_or_path)
     if not path.suffix:
         path = LOSS_DATA_DIR / f"{name_or_path}.csv"
-    if not path.is_file():
-        raise DesignError("loss table", str(name_or_path), f"no file {path}")
-    rows = [
-        line.split(",")
-        for line in path.read_text().splitlines()
-        if line.strip() and not line.lstrip().startswith("#")
-    ]
-    values = np.array([r for r in rows if _is_number(r[0])], dtype=float)
+    from pipeline.io.inputs import read_number_rows
+
+    rows, _ = read_number_rows(path, "loss table", columns=3, min_rows=1)
+    values = np.array(rows, dtype=float)
     return values[:, 0], values[:, 1], values[:, 2]
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True

@@ -6,6 +6,13 @@ prints its size, time and held-out interpolation errors, writes
 current plane; EESM: at the rated field current; loss components when the map has them).
 ``all`` (the default) runs ``flux`` and then
 ``pipeline.maps.efficiency.run_efficiency_stage(MachineMap(flux), design, out_dir, args)``.
+
+Magnet temperature (PM designs): the map is solved at ``--magnet-temperature-C`` (default
+80 degC, :data:`pipeline.maps.magnets.DEFAULT_MAGNET_TEMPERATURE`), the temperature the
+efficiency stage reports; ``--magnet-axis-C T1 T2 ...`` solves it at several temperatures
+instead (an axis of ``flux.nc``, which ``edrive thermal`` needs for its EM-thermal coupling)
+and the efficiency stage reads it at ``--magnet-temperature-C`` (linear in T). Either flag
+on an EESM design is an error (exit 2).
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.constants import ZERO_CELSIUS
 from pipeline.drive.vehicle import load_vehicle
 from pipeline.errors import DesignError
 from pipeline.maps.efficiency import (
@@ -70,40 +78,104 @@ def add_map_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-losses", action="store_true", help="flux and torque only (12 positions over pi/3)"
     )
+    parser.add_argument(
+        "--magnet-axis-C",
+        type=float,
+        nargs="+",
+        metavar="T",
+        help="PM: solve the map at these magnet temperatures [degC] (ascending; an axis the "
+        "efficiency stage interpolates at --magnet-temperature-C and `edrive thermal` "
+        "couples over, e.g. 20 100 160); default: --magnet-temperature-C only",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress line")
+    from pipeline.sweep import add_limit_arguments
+
+    add_limit_arguments(parser)
     if "--json" not in parser._option_string_actions:
         parser.add_argument("--json", action="store_true", help="machine-readable summary")
     add_efficiency_arguments(parser)
 
 
+def _axis_count(table: dict, key: str) -> int:
+    """Nodes along one axis of a grid table, counted (and checked) before it is built."""
+    from pipeline.io.inputs import check_number
+
+    v = table.get(key)
+    if isinstance(v, dict):
+        for end in ("from", "to"):
+            check_number(f"grid.{key}.{end}", v.get(end))
+        return int(check_number(f"grid.{key}.n", v.get("n"), 1, integer=True))
+    if isinstance(v, list):
+        for i, x in enumerate(v):
+            check_number(f"grid.{key}[{i}]", x)
+        return len(v)
+    return 1
+
+
+def _check_map_size(design, grid, args) -> None:
+    """Refuse a map over the task-count / CPU-hour limits or beyond the design's current
+    ratings, unless ``--allow-large`` / ``--allow-overload``."""
+    from pipeline.io.workflow import check_cost, check_overload
+    from pipeline.maps.flux import FLUX_POSITIONS
+
+    n = len(grid.i_d) * len(grid.i_q) * len(grid.i_f)
+    n *= len(getattr(args, "magnet_axis_C", None) or [0])
+    positions = grid.positions or FLUX_POSITIONS
+    check_cost(n, positions, args.level, getattr(args, "allow_large", False), "--grid")
+    corner = {
+        "i_d_A": max(abs(x) for x in grid.i_d),
+        "i_q_A": max(abs(x) for x in grid.i_q),
+        "i_f_A": max(grid.i_f),
+    }
+    check_overload(design.ratings, corner, getattr(args, "allow_overload", False), "grid.")
+
+
 def _grid(design, args):
-    from pipeline.io.toml import read_toml
+    from pipeline.io.inputs import check_table, read_toml
+    from pipeline.io.workflow import MAX_POSITIONS, MAX_TASKS
     from pipeline.maps.flux import default_grid, grid_from_table
 
+    allow_large = getattr(args, "allow_large", False)
+    if args.grid_file and args.grid:
+        raise DesignError("--grid", args.grid, "give either --grid or --grid-file, not both")
+    if args.positions is not None and not 1 <= args.positions <= MAX_POSITIONS:
+        raise DesignError(
+            "--positions", args.positions, f"a whole number >= 1 and <= {MAX_POSITIONS}"
+        )
     if args.grid_file:
-        path = Path(args.grid_file)
-        if not path.exists():
-            raise DesignError("--grid-file", str(path), "file does not exist")
-        table = read_toml(path)
-        table = table.get("grid", table)
+        table = read_toml(args.grid_file, "--grid-file")
+        table = check_table(table.get("grid", table), "--grid-file grid")
+        count = math.prod(_axis_count(table, k) for k in ("i_d_A", "i_q_A", "i_f_A"))
+        if count > MAX_TASKS and not allow_large:
+            raise DesignError(
+                "--grid-file",
+                f"{count} points",
+                f"more than {MAX_TASKS}; confirm with --allow-large",
+            )
         if args.positions is not None:
             table["positions"] = args.positions
         if args.iq_both_signs:
             table["mirror_iq"] = False
-        return grid_from_table(design, table)
-    n = list(args.grid or [])
-    if any(x < 2 for x in n) or len(n) > 3:
-        raise DesignError("--grid", n, "one to three whole numbers >= 2 (i_d, i_q, i_f)")
-    if len(n) == 1:
-        n = n * 3
-    n += [None] * (3 - len(n))
-    if design.kind != "eesm":
-        n[2] = None
-    if args.positions is not None and args.positions < 1:
-        raise DesignError("--positions", args.positions, "a whole number >= 1")
-    return default_grid(
-        design, n[0], n[1], n[2], positions=args.positions, mirror_iq=not args.iq_both_signs
-    )
+        grid = grid_from_table(design, table)
+    else:
+        n = list(args.grid or [])
+        if any(x < 2 for x in n) or len(n) > 3:
+            raise DesignError("--grid", n, "one to three whole numbers >= 2 (i_d, i_q, i_f)")
+        if len(n) == 1:
+            n = n * 3
+        n += [None] * (3 - len(n))
+        if design.kind != "eesm":
+            n[2] = None
+        count = math.prod(x for x in n if x is not None)
+        if count > MAX_TASKS and not allow_large:  # before the axes are built
+            raise DesignError(
+                "--grid", args.grid, f"{count} points; more than {MAX_TASKS}, see --allow-large"
+            )
+        grid = default_grid(
+            design, n[0], n[1], n[2], positions=args.positions, mirror_iq=not args.iq_both_signs
+        )
+    _check_map_size(design, grid, args)
+    return grid
 
 
 def _contour(ax, fig, ds, name: str, i_max: float, title: str) -> None:
@@ -179,14 +251,44 @@ def flux_figures(ds, out_dir: str | Path, model=None, speed_rpm: float | None = 
     return paths
 
 
+def map_magnet_temperatures(design, args) -> tuple[tuple[float, ...], float | None]:
+    """(temperatures [K] to solve the map at, the efficiency stage's magnet temperature [K])
+    from ``--magnet-axis-C`` / ``--magnet-temperature-C``; ((), None) for an EESM, whose
+    maps have no magnets (either flag given: DesignError)."""
+    from pipeline.maps.magnets import DEFAULT_MAGNET_TEMPERATURE, magnet_temperatures
+
+    axis = getattr(args, "magnet_axis_C", None)
+    single = getattr(args, "magnet_temperature_C", None)
+    if design.kind == "eesm":
+        if axis is not None or single is not None:
+            flag = "--magnet-axis-C" if axis is not None else "--magnet-temperature-C"
+            raise DesignError(flag, axis or single, f"{design.name} has no magnets")
+        return (), None
+    t = DEFAULT_MAGNET_TEMPERATURE if single is None else ZERO_CELSIUS + single
+    magnet_temperatures(design, t, "--magnet-temperature-C")
+    if axis is None:
+        return (t,), t
+    nodes = magnet_temperatures(design, [ZERO_CELSIUS + x for x in axis], "--magnet-axis-C")
+    if len(nodes) < 2 or not nodes[0] <= t <= nodes[-1]:
+        raise DesignError(
+            "--magnet-axis-C",
+            axis,
+            f">= 2 temperatures around --magnet-temperature-C = {t - ZERO_CELSIUS:g} degC",
+        )
+    return nodes, t
+
+
 def run_flux_stage(design, args) -> tuple[dict, list[str], object]:
-    """Compute/reuse the map, write flux.nc and the PNGs; (summary, lines, the MachineMap built from it)."""
+    """Compute/reuse the map, write flux.nc and the PNGs; (summary, lines, the MachineMap
+    built from it, read at the efficiency stage's magnet temperature)."""
     from pipeline.cli import results_dir
     from pipeline.io.store import write_dataset
     from pipeline.maps.flux import compute_flux_map
 
     grid = _grid(design, args)
     from pipeline.sweep import Progress
+
+    temps, t_magnet = map_magnet_temperatures(design, args)
 
     out_dir = results_dir() / "maps" / f"{design.name}-{args.level}"
     fm = compute_flux_map(
@@ -200,20 +302,26 @@ def run_flux_stage(design, args) -> tuple[dict, list[str], object]:
         on_result=Progress(quiet=args.quiet, label="map"),
         losses=False if args.no_losses else None,
         refine=args.refine,
+        magnet_temperature=temps or None,
     )
     if not args.quiet:
         print(file=sys.stderr)
     ds = fm.dataset
     path = write_dataset(ds, out_dir / "flux.nc")
-    model = MachineMap(ds, design)
-    pngs = flux_figures(ds, out_dir, model if model.has_iron_losses else None)
+    model = MachineMap(ds, design, magnet_temperature=t_magnet)
+    pngs = flux_figures(model.dataset, out_dir, model if model.has_iron_losses else None)
     h = fm.held_out
     shape = " x ".join(f"{ds.sizes[d]} {d}" for d in ds["torque"].dims) if "torque" in ds else ""
+    t_text = (
+        "no magnets"
+        if not temps
+        else "magnets at " + ", ".join(f"{t - ZERO_CELSIUS:g}" for t in temps) + " degC"
+    )
     summary = {
         "design": design.name,
         "level": args.level,
         "stage": "flux",
-        "points_solved": fm.n_points,
+        "points_solved": fm.n_points * max(len(temps), 1),
         "grid_shape": {d: int(ds.sizes[d]) for d in ds.dims},
         "positions": int(ds.attrs["positions"]),
         "computed": fm.computed,
@@ -225,15 +333,16 @@ def run_flux_stage(design, args) -> tuple[dict, list[str], object]:
         "held_out": {k: v for k, v in h.items() if k != "points"},
         "refined_intervals": fm.refined,
         "losses": ds.attrs.get("losses", ""),
+        "magnet_temperatures_C": [round(t - ZERO_CELSIUS, 6) for t in temps],
         "dataset": str(path),
         "pictures": [str(p) for p in pngs],
         "failures": fm.reasons,
     }
     pct = (lambda v: f"{100 * v:.2f} %") if h else (lambda v: "n/a")
     lines = [
-        f"{design.name} [{args.level}] flux map: {shape} ({fm.n_points} points solved, "
+        f"{design.name} [{args.level}] flux map: {shape} ({fm.n_points * max(len(temps), 1)} points solved, "
         f"{summary['positions']} positions each, i_q < 0 "
-        f"{'mirrored' if grid.mirror_iq else 'solved'})",
+        f"{'mirrored' if grid.mirror_iq else 'solved'}; {t_text})",
         f"  {fm.computed} computed, {fm.reused} reused, {fm.failed} failed in "
         f"{fm.wall_time_s:.1f} s ({fm.point_time_s:.2f} s wall, {fm.point_cpu_s:.2f} s CPU "
         "per point on a worker)",
@@ -260,7 +369,12 @@ def cmd_map(args) -> int:
         from pipeline.sweep import quiet_dask_logs
 
         quiet_dask_logs()
+    from pipeline.sweep import check_where
+
     design = load_design(args.design)
+    map_magnet_temperatures(design, args)  # EESM with a magnet flag, bad axis: fail first
+    check_where(args.scheduler, args.cluster)  # address / cluster YAML before any work
+    _grid(design, args)  # size, cost and current limits before any work
     if args.stage == "all":  # bad efficiency options fail before the map is computed
         options = options_from_args(args)
         options.strategy_options()

@@ -33,6 +33,7 @@ import argparse
 import dataclasses
 import json
 import logging
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,7 +45,15 @@ from pipeline.drive.gearbox import Gearbox, drag_loss, mesh_loss
 from pipeline.drive.inverter import SIC_1200V_450A, InverterParameters, inverter_loss
 from pipeline.drive.vehicle import Vehicle, load_vehicle
 from pipeline.errors import DesignError
+from pipeline.maps.magnets import DEFAULT_MAGNET_TEMPERATURE
 from pipeline.maps.protocol import LOSS_KEYS
+from pipeline.maps.pwm import (
+    DEFAULT_SWITCHING_FREQUENCY,
+    PWM_LOSS_KEYS,
+    pwm_extra,
+    pwm_settings,
+    with_fe_paths,
+)
 from pipeline.maps.strategy import (
     REGIONS,
     StrategyOptions,
@@ -67,13 +76,20 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+#: SPWM's linear range (V_dc/2) over SVPWM's (V_dc/sqrt(3)) [-]
+SPWM_LIMIT = math.sqrt(3.0) / 2.0
+
 
 @dataclass(frozen=True)
 class EfficiencyOptions:
     """Settings of the efficiency stage [SI].
 
-    n_speed, n_torque: map grid [-]; modulation_max: fraction of V_dc/sqrt(3) [-];
-    switching_frequency [Hz]; winding_temperature, field_temperature, magnet_temperature,
+    n_speed, n_torque: map grid [-]; modulation_max: fraction of V_dc/sqrt(3) [-] (of
+    V_dc/2 for SPWM, whose linear range ends there); switching_frequency [Hz], modulation
+    (``svpwm``, ``spwm``, ``dpwm1``), current_waveform (``inverter-fed``: PWM carrier-band
+    losses added, :mod:`pipeline.maps.pwm`; ``sinusoidal``): None takes the design's
+    ``[inverter]`` table (:func:`pipeline.maps.pwm.pwm_settings`); winding_temperature,
+    field_temperature, magnet_temperature,
     junction_temperature, oil_temperature [K]; vehicle: name or TOML path
     (``pipeline/drive/data``); inverter: device parameters; gearbox: None builds the
     default two-stage gearbox with the vehicle's ratio; auxiliary_power [W];
@@ -84,10 +100,12 @@ class EfficiencyOptions:
     n_speed: int = 100
     n_torque: int = 100
     modulation_max: float = 0.95
-    switching_frequency: float = 10e3
+    switching_frequency: float | None = None
+    modulation: str | None = None
+    current_waveform: str | None = None
     winding_temperature: float = ZERO_CELSIUS + 100.0
     field_temperature: float = ZERO_CELSIUS + 100.0
-    magnet_temperature: float = ZERO_CELSIUS + 80.0
+    magnet_temperature: float = DEFAULT_MAGNET_TEMPERATURE
     junction_temperature: float = ZERO_CELSIUS + 125.0
     oil_temperature: float = ZERO_CELSIUS + 60.0
     vehicle: str = "ix3"
@@ -99,8 +117,15 @@ class EfficiencyOptions:
     cycle_exact: bool = True
 
     def __post_init__(self) -> None:
-        if not self.switching_frequency > 0.0:
-            raise DesignError("switching_frequency", self.switching_frequency, "must be > 0 [Hz]")
+        f_sw = self.switching_frequency
+        if f_sw is not None and not f_sw > 0.0:
+            raise DesignError("switching_frequency", f_sw, "must be > 0 [Hz]")
+        if self.modulation not in (None, "svpwm", "spwm", "dpwm1"):
+            raise DesignError("modulation", self.modulation, "must be svpwm, spwm or dpwm1")
+        if self.current_waveform not in (None, "inverter-fed", "sinusoidal"):
+            raise DesignError(
+                "current_waveform", self.current_waveform, "must be inverter-fed or sinusoidal"
+            )
         for name in ("winding_temperature", "field_temperature", "junction_temperature"):
             if not getattr(self, name) > 0.0:
                 raise DesignError(name, getattr(self, name), "must be > 0 [K]")
@@ -110,7 +135,7 @@ class EfficiencyOptions:
         return StrategyOptions(
             n_speed=self.n_speed,
             n_torque=self.n_torque,
-            modulation_max=self.modulation_max,
+            modulation_max=self.modulation_max * (SPWM_LIMIT if self.modulation == "spwm" else 1),
             n_current=self.n_current,
             n_field=self.n_field,
             temperatures={
@@ -169,7 +194,7 @@ def _drive_losses(i_d, i_q, v_d, v_q, omega, torque, v_dc, gearbox, options):
         m,
         np.clip(cos_phi, -1.0, 1.0),
         v_dc,
-        options.switching_frequency,
+        options.switching_frequency or DEFAULT_SWITCHING_FREQUENCY,
         options.junction_temperature,
     ).total
     gear = mesh_loss(gearbox, omega, torque) + drag_loss(gearbox, omega, options.oil_temperature)
@@ -181,11 +206,13 @@ def drive_unit_maps(
     dc_link_voltage: float,
     gearbox: Gearbox,
     options: EfficiencyOptions,
+    extra_losses: dict | None = None,
 ) -> DriveUnitMaps:
-    """Motor, inverter and gearbox power flow over the strategy's grid."""
+    """Motor, inverter and gearbox power flow over the strategy's grid; extra_losses: more
+    motor loss components over the grid [W] (the PWM losses of an inverter-fed map)."""
     w = np.broadcast_to(strategy.speed[:, None], strategy.i_d.shape)
     p_mech = strategy.torque_actual * w
-    p_loss = strategy.loss_total
+    p_loss = strategy.loss_total + sum((extra_losses or {}).values())
     p_elec = p_mech + p_loss
     inv, gear, m = _drive_losses(
         strategy.i_d,
@@ -255,11 +282,17 @@ _UNITS = {
     "drive_efficiency": ("1", "drive-unit efficiency (DC link to wheel)"),
     "wheel_torque": ("N m", "wheel torque"),
     "modulation_index": ("1", "modulation index V_peak / (V_dc/2)"),
+    "phase_current_fundamental_rms": ("A", "phase current r.m.s., fundamental"),
+    "phase_current_rms": ("A", "phase current r.m.s., total (fundamental and PWM ripple)"),
 }
 
 
-def efficiency_dataset(strategy: StrategyResult, maps: DriveUnitMaps, attrs: dict):
-    """xarray Dataset of the maps, envelopes and regions, with units and long names."""
+def efficiency_dataset(
+    strategy: StrategyResult, maps: DriveUnitMaps, attrs: dict, pwm: dict | None = None
+):
+    """xarray Dataset of the maps, envelopes and regions, with units and long names; pwm:
+    PWM loss components and ``phase_current_ripple_rms`` over the grid
+    (:func:`pipeline.maps.pwm.pwm_extra`) of an inverter-fed map."""
     import xarray as xr
 
     dims = ("speed", "torque")
@@ -267,8 +300,13 @@ def efficiency_dataset(strategy: StrategyResult, maps: DriveUnitMaps, attrs: dic
     for name in ("i_d", "i_q", "i_f", "psi_d", "psi_q", "v_d", "v_q", "u_f", "torque_actual"):
         data[name] = (dims, np.asarray(getattr(strategy, name), dtype=float))
     data["region"] = (dims, strategy.region)
-    for key in LOSS_KEYS:
-        data[f"loss_{key}"] = (dims, np.asarray(strategy.losses[key], dtype=float))
+    for key in LOSS_KEYS + (PWM_LOSS_KEYS if pwm else ()):
+        value = pwm[key] if key in PWM_LOSS_KEYS else strategy.losses[key]
+        data[f"loss_{key}"] = (dims, np.asarray(value, dtype=float))
+    i_1 = np.hypot(strategy.i_d, strategy.i_q) / math.sqrt(2.0)
+    data["phase_current_fundamental_rms"] = (dims, i_1)
+    ripple = pwm["phase_current_ripple_rms"] if pwm else 0.0
+    data["phase_current_rms"] = (dims, np.hypot(i_1, ripple))
     for f in dataclasses.fields(maps):
         value = getattr(maps, f.name)
         if isinstance(value, np.ndarray) and value.ndim == 2:
@@ -344,13 +382,17 @@ def cycle_results(
     model=None,
     gearbox: Gearbox | None = None,
     options: EfficiencyOptions | None = None,
+    pwm: dict | None = None,
+    pwm_at=None,
 ) -> dict:
     """WLTC class 3b energy and losses per component (SI; J, m, W).
 
     Losses are interpolated from the maps; with ``model`` (and the ``gearbox`` and
     ``options`` of the maps) they are evaluated exactly at every sample instead
     (:func:`pipeline.maps.points.operating_points`; interpolated where a sample is out of
-    reach). Bilinear interpolation of the convex loss surfaces overestimates the motor
+    reach). pwm: PWM loss components over the grid (inverter-fed maps), evaluated at the
+    samples by ``pwm_at(i_d, i_q, i_f, v_d, v_q, speed)`` when given with ``model``.
+    Bilinear interpolation of the convex loss surfaces overestimates the motor
     losses slightly (about 2 % of the cycle's motor loss on the linear gen5-like model).
     """
     cycle = load_wltc_class3b()
@@ -371,6 +413,7 @@ def cycle_results(
     components = {k: strategy.losses[k] for k in LOSS_KEYS}
     components["inverter"] = maps.p_inverter
     components["gearbox"] = maps.p_gearbox
+    components.update({k: pwm[k] for k in PWM_LOSS_KEYS} if pwm else {})
     interp = {k: _interpolator(strategy.speed, strategy.torque, v) for k, v in components.items()}
     per_sample = {k: np.maximum(f(w, t), 0.0) for k, f in interp.items()}
     if model is not None:
@@ -391,6 +434,9 @@ def cycle_results(
             opts,
         )
         exact = {**{k: pts[k] for k in LOSS_KEYS}, "inverter": inv, "gearbox": gear}
+        if pwm and pwm_at is not None:
+            at = pwm_at(pts["i_d"], pts["i_q"], pts.get("i_f", 0.0), pts["v_d"], pts["v_q"], w)
+            exact.update({k: at[k] for k in PWM_LOSS_KEYS})
         for k, v in exact.items():
             per_sample[k] = np.where(np.isfinite(v), np.maximum(v, 0.0), per_sample[k])
 
@@ -431,6 +477,35 @@ def matched_vehicle(vehicle: Vehicle, max_speed: float, margin: float = 0.98) ->
     return dataclasses.replace(vehicle, gear_ratio=ratio)
 
 
+def _at_magnet_temperature(machine_map, options: EfficiencyOptions):
+    """The model with the fields of ``options.magnet_temperature``: a PM map that knows its
+    magnet temperatures (:class:`pipeline.maps.model.MachineMap`) is read at it or refuses
+    (DesignError naming its solved range); analytic models and EESMs as given."""
+    if getattr(machine_map, "kind", "pm") != "pm" or not hasattr(
+        machine_map, "at_magnet_temperature"
+    ):
+        return machine_map
+    return machine_map.at_magnet_temperature(options.magnet_temperature)
+
+
+def _temperature_attrs(machine_map, options: EfficiencyOptions) -> dict:
+    """Temperatures [K] the efficiency numbers belong to, for the dataset attributes."""
+    temps = dict(options.strategy_options().temperatures)
+    pm = getattr(machine_map, "kind", "pm") == "pm"
+    temps.pop("field" if pm else "magnet", None)
+    solved = getattr(machine_map, "magnet_temperature", None)
+    out = {"temperatures_K": json.dumps(temps)}
+    if pm:
+        out["magnet_temperature_K"] = options.magnet_temperature
+        if solved is None:
+            how = f"not modelled by {type(machine_map).__name__} (analytic flux linkage)"
+        else:
+            how = machine_map.dataset.attrs.get("magnet_temperature_interpolated", "solved")
+            how = f"{solved:.2f} K ({how})"
+        out["magnet_temperature_of_flux"] = how
+    return out
+
+
 def run_efficiency_stage(machine_map, design, out_dir, options=None) -> dict:
     """Strategy, motor and drive-unit maps, envelopes, WLTC energy; Dataset and PNGs.
 
@@ -447,15 +522,35 @@ def run_efficiency_stage(machine_map, design, out_dir, options=None) -> dict:
         options = EfficiencyOptions()
     elif isinstance(options, argparse.Namespace):
         options = options_from_args(options)
+    machine_map = _at_magnet_temperature(machine_map, options)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     vehicle = matched_vehicle(load_vehicle(options.vehicle), machine_map.max_speed)
     gearbox = options.gearbox or Gearbox(
         ratio=vehicle.gear_ratio, source="default two-stage gearbox, vehicle ratio"
     )
+    settings = pwm_settings(
+        design, options.switching_frequency, options.modulation, options.current_waveform
+    )
+    options = dataclasses.replace(
+        options,
+        switching_frequency=settings.switching_frequency,
+        modulation=settings.modulation,
+        current_waveform=settings.current_waveform,
+    )
     strategy = operating_strategy(machine_map, options.strategy_options())
     v_dc = machine_map.dc_link_voltage
-    maps = drive_unit_maps(strategy, v_dc, gearbox, options)
+    pwm = pwm_at = None
+    if settings.current_waveform == "inverter-fed":  # added after the strategy (maps.pwm)
+        settings = with_fe_paths(settings, design, machine_map, options.magnet_temperature)
+
+        def pwm_at(*point):  # (i_d, i_q, i_f, v_d, v_q, speed)
+            return pwm_extra(machine_map, design, *point, settings, options.winding_temperature)
+
+        s = strategy
+        pwm = pwm_at(s.i_d, s.i_q, s.i_f, s.v_d, s.v_q, s.speed[:, None])
+    extra = {k: pwm[k] for k in PWM_LOSS_KEYS} if pwm else None
+    maps = drive_unit_maps(strategy, v_dc, gearbox, options, extra)
     cyc = cycle_results(
         strategy,
         maps,
@@ -464,6 +559,8 @@ def run_efficiency_stage(machine_map, design, out_dir, options=None) -> dict:
         model=machine_map if options.cycle_exact else None,
         gearbox=gearbox,
         options=options,
+        pwm=pwm,
+        pwm_at=pwm_at,
     )
     name = getattr(design, "name", None) or machine_map.name
     attrs = {
@@ -472,13 +569,16 @@ def run_efficiency_stage(machine_map, design, out_dir, options=None) -> dict:
         "machine_model": type(machine_map).__name__,
         "package_version": __import__("pipeline").__version__,
         "strategy": "loss-minimising, pipeline.maps.strategy",
-        "temperatures_K": json.dumps(options.strategy_options().temperatures),
+        **_temperature_attrs(machine_map, options),
         "oil_temperature_K": options.oil_temperature,
         "junction_temperature_K": options.junction_temperature,
         "dc_link_voltage_V": v_dc,
         "voltage_limit_V": strategy.v_max,
         "modulation_max": options.modulation_max,
         "switching_frequency_Hz": options.switching_frequency,
+        "modulation": options.modulation,
+        "current_waveform": options.current_waveform,
+        "inverter_settings_source": settings.source,
         "inverter": options.inverter.source,
         "gear_ratio": gearbox.ratio,
         "vehicle": vehicle.name,
@@ -488,13 +588,14 @@ def run_efficiency_stage(machine_map, design, out_dir, options=None) -> dict:
     for key in ("design_hash", "mesh_hash", "level", "package_version"):
         if key in flux_attrs:
             attrs[f"flux_map_{key}"] = str(flux_attrs[key])
-    ds = efficiency_dataset(strategy, maps, attrs)
+    ds = efficiency_dataset(strategy, maps, attrs, pwm)
     ds_path = write_dataset(ds, out / "efficiency.nc")
     pngs = plots.efficiency_figures(ds, cyc, out, title=name)
     energy = cyc["energy"]
     p_env = strategy.torque_max * strategy.speed
     summary = {
         "design": name,
+        "current_waveform": options.current_waveform,
         "peak_motor_efficiency": float(np.nanmax(maps.motor_efficiency)),
         "peak_drive_efficiency": float(np.nanmax(maps.drive_efficiency)),
         "max_torque_Nm": float(np.nanmax(strategy.torque_max)),
@@ -534,8 +635,22 @@ def add_efficiency_arguments(parser: argparse.ArgumentParser) -> argparse.Argume
     g.add_argument(
         "--switching-frequency-kHz",
         type=float,
-        default=d.switching_frequency / 1e3,
-        help="inverter switching frequency [kHz]",
+        default=None,
+        help="inverter carrier (switching) frequency [kHz] (default: the design's [inverter] "
+        f"table, else {DEFAULT_SWITCHING_FREQUENCY / 1e3:g})",
+    )
+    g.add_argument(
+        "--modulation",
+        choices=("svpwm", "spwm", "dpwm1"),
+        default=None,
+        help="PWM scheme (default: the design's [inverter] table, else svpwm)",
+    )
+    g.add_argument(
+        "--current-waveform",
+        choices=("inverter-fed", "sinusoidal"),
+        default=None,
+        help="inverter-fed adds the PWM carrier-band copper, iron and magnet losses "
+        "(default when the design has an [inverter] table); sinusoidal leaves them out",
     )
     g.add_argument(
         "--winding-temperature-C",
@@ -550,15 +665,19 @@ def add_efficiency_arguments(parser: argparse.ArgumentParser) -> argparse.Argume
         help="field winding temperature [degC] (EESM)",
     )
     g.add_argument(
-        "--magnet-temperature-C", type=float, default=80.0, help="magnet temperature [degC] (PM)"
-    )
-    g.add_argument(
-        "--coolant-temperature-C",
+        "--magnet-temperature-C",
         type=float,
         default=None,
-        help="coolant temperature [degC]: sets winding/field to coolant + 40 K "
-        "and oil to coolant + 0 K when given",
+        help="magnet temperature [degC] of the flux map and of the efficiency stage (PM only; "
+        f"default {DEFAULT_MAGNET_TEMPERATURE - ZERO_CELSIUS:g})",
     )
+    coolant_help = (
+        "coolant temperature [degC]: sets winding/field to coolant + 40 K "
+        "and oil to coolant + 0 K when given"
+    )
+    g.add_argument("--coolant-C", type=float, default=None, help=coolant_help)
+    # the former name (issue 15: one name across commands), kept as a hidden alias
+    g.add_argument("--coolant-temperature-C", dest="coolant_C", type=float, help=argparse.SUPPRESS)
     g.add_argument(
         "--oil-temperature-C", type=float, default=60.0, help="gearbox oil temperature [degC]"
     )
@@ -586,9 +705,9 @@ def options_from_args(args: argparse.Namespace) -> EfficiencyOptions:
         args.field_temperature_C,
         args.oil_temperature_C,
     )
-    if getattr(args, "coolant_temperature_C", None) is not None:
-        winding = field_t = args.coolant_temperature_C + 40.0
-        oil = args.coolant_temperature_C
+    if getattr(args, "coolant_C", None) is not None:
+        winding = field_t = args.coolant_C + 40.0
+        oil = args.coolant_C
     for name, value in (("n_speed", args.n_speed), ("n_torque", args.n_torque)):
         if value < 3:
             raise DesignError(name, value, "must be >= 3")
@@ -596,10 +715,18 @@ def options_from_args(args: argparse.Namespace) -> EfficiencyOptions:
         n_speed=args.n_speed,
         n_torque=args.n_torque,
         modulation_max=args.modulation_max,
-        switching_frequency=args.switching_frequency_kHz * 1e3,
+        switching_frequency=(
+            None if args.switching_frequency_kHz is None else args.switching_frequency_kHz * 1e3
+        ),
+        modulation=getattr(args, "modulation", None),
+        current_waveform=getattr(args, "current_waveform", None),
         winding_temperature=ZERO_CELSIUS + winding,
         field_temperature=ZERO_CELSIUS + field_t,
-        magnet_temperature=ZERO_CELSIUS + args.magnet_temperature_C,
+        magnet_temperature=(
+            DEFAULT_MAGNET_TEMPERATURE
+            if getattr(args, "magnet_temperature_C", None) is None
+            else ZERO_CELSIUS + args.magnet_temperature_C
+        ),
         oil_temperature=ZERO_CELSIUS + oil,
         vehicle=args.vehicle,
         cycle_exact=not getattr(args, "cycle_interpolated", False),

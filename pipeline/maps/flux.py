@@ -17,6 +17,11 @@ are odd (:data:`ODD_IN_IQ`). By default only i_q >= 0 is solved and the i_q < 0 
 filled by this rule (variable ``solved`` tells which nodes were solved);
 ``tests/test_maps_flux.py`` checks the rule against direct solves at +/- i_q.
 
+**Magnet temperature.** Every point of a PM map is solved at a stated magnet temperature
+(``magnet_temperature_C`` in its operating point, hence in its cache key); one temperature
+gives a scalar coordinate ``magnet_temperature`` [K], several an axis of that name
+(:mod:`pipeline.maps.magnets`; default :data:`~pipeline.maps.magnets.DEFAULT_MAGNET_TEMPERATURE`).
+
 Accuracy: :func:`held_out_check` solves points between grid nodes directly and compares them
 with the (cubic) interpolation of the map.
 """
@@ -34,9 +39,11 @@ from pathlib import Path
 import numpy as np
 
 import pipeline
+from pipeline.constants import ZERO_CELSIUS
 from pipeline.errors import DesignError
 from pipeline.io.store import ResultStore
 from pipeline.io.workflow import make_workflow, register_task
+from pipeline.maps.magnets import magnet_temperatures
 from pipeline.tasks import DEFAULT_POSITIONS, _case_kwargs, case_values
 
 __all__ = [
@@ -196,6 +203,10 @@ def _flux_point(design, level: str, operating_point: dict, with_losses: bool) ->
     from pipeline.maps.losses import point_losses
 
     kw = _case_kwargs(operating_point)  # span_el: the op's span_el_rad, default pi/3
+    if design.kind != "eesm" and "magnet_temperature_C" not in operating_point:
+        raise DesignError(
+            "operating point", operating_point, "a PM map point needs magnet_temperature_C"
+        )
     if not with_losses:
         return case_values(run_case(design, level=level, **kw))
     res = run_case(design, level=level, keep_fields=True, **kw)
@@ -243,10 +254,15 @@ class FluxMap:
     refined: list = field(default_factory=list)  # intervals split by refine_grid
 
 
-def _op(design, i_d: float, i_q: float, i_f: float, positions: int) -> dict:
+def _op(
+    design, i_d: float, i_q: float, i_f: float, positions: int, magnet_temperature=None
+) -> dict:
+    """Operating point of one map task; ``magnet_temperature`` [K] (PM only) as degC."""
     op = {"i_d_A": float(i_d), "i_q_A": float(i_q), "positions": int(positions)}
     if design.kind == "eesm":
         op["i_f_A"] = float(i_f)
+    elif magnet_temperature is not None:
+        op["magnet_temperature_C"] = round(float(magnet_temperature) - ZERO_CELSIUS, 9)
     return op
 
 
@@ -275,6 +291,10 @@ def interpolate(ds, name: str, i_d, i_q, i_f=None, method: str | None = None) ->
     from scipy.interpolate import RegularGridInterpolator
 
     da = ds[name]
+    if da.sizes.get("magnet_temperature", 1) > 1:
+        raise DesignError(
+            "magnet_temperature", "axis", "read the map at one (pipeline.maps.magnets) first"
+        )
     for d in [d for d in da.dims if da.sizes[d] == 1]:  # a single node: that slice only
         da = da.isel({d: 0})
     dims = list(da.dims)
@@ -456,6 +476,41 @@ def _assemble(design, level: str, grid: FluxGrid, values: dict, attrs: dict):
     return xr.Dataset(data_vars, coords=coords, attrs=attrs)
 
 
+def _assemble_temperatures(design, level, grid, nodes, held, ok, temps, attrs):
+    """(Dataset, held-out check) from the records of a temperature-major sweep: a scalar
+    ``magnet_temperature`` coordinate [K] for one temperature, an axis for several; the
+    held-out check's worst errors over all temperatures."""
+    import xarray as xr
+
+    n = len(nodes) + len(held)
+    parts, checks = [], []
+    for j in range(max(len(temps), 1)):
+        block = ok[j * n : (j + 1) * n]
+        values = {p: (r["values"] if r else None) for p, r in zip(nodes, block, strict=False)}
+        ds = _assemble(design, level, grid, values, attrs)
+        recs = [(p, r["values"]) for p, r in zip(held, block[len(nodes) :], strict=True) if r]
+        checks.append(held_out_check(ds, recs) if recs and "torque" in ds else {})
+        parts.append(ds)
+    coord = {"units": "K", "long_name": "magnet temperature"}
+    if not temps:
+        ds = parts[0]
+    elif len(temps) == 1:
+        ds = parts[0].assign_coords(magnet_temperature=((), temps[0], coord))
+    else:
+        ds = xr.concat(parts, dim="magnet_temperature", data_vars="all", combine_attrs="override")
+        ds = ds.assign_coords(magnet_temperature=("magnet_temperature", list(temps), coord))
+    checks = [c for c in checks if c]
+    if not checks:
+        return ds, {}
+    check = dict(checks[0])
+    check["points"] = [p for c in checks for p in c["points"]]
+    check["n_points"] = sum(c["n_points"] for c in checks)
+    check["n_usable"] = sum(c["n_usable"] for c in checks)
+    for key in ("torque_rel_error_max_usable", "torque_error_of_max_max", "psi_rel_error_max"):
+        check[key] = float(np.nanmax([c[key] for c in checks]))
+    return ds, check
+
+
 def compute_flux_map(
     design,
     level: str = "ci",
@@ -470,6 +525,7 @@ def compute_flux_map(
     losses: bool | None = None,
     span_el: float | None = None,
     refine: int = 0,
+    magnet_temperature=None,
 ) -> FluxMap:
     """Compute (or reuse) the flux map of ``design`` and check it on held-out points.
 
@@ -481,6 +537,9 @@ def compute_flux_map(
     position span of a point with losses (None: :func:`loss_sampling`). ``refine``: after
     the grid, split the ``refine`` grid intervals where the map interpolates worst
     (:func:`refine_grid`) and solve the added nodes; the held-out check is on the final grid.
+    ``magnet_temperature`` [K]: one or several (ascending) magnet temperatures of a PM map
+    (None: :data:`~pipeline.maps.magnets.DEFAULT_MAGNET_TEMPERATURE`; EESM: must be None);
+    every grid and held-out point is solved at each; refinement looks at the first.
     """
     from pipeline.sweep import run_sweep
 
@@ -501,12 +560,14 @@ def compute_flux_map(
         grid = dataclasses.replace(grid, positions=positions)
     if not isinstance(refine, int) or isinstance(refine, bool) or refine < 0:
         raise DesignError("refine", refine, "a whole number >= 0 of intervals to split")
+    temps = magnet_temperatures(design, magnet_temperature)
+    t_list = temps or (None,)
     name = f"{design.name}-{level}"
     store = ResultStore(Path(results_root) / "maps" / name)
     counts = {"done": 0, "failed": 0, "skipped": 0}
 
-    def sweep(points):
-        ops = [_op(design, *p, grid.positions) for p in points]
+    def sweep(points):  # every point at every magnet temperature, temperature-major
+        ops = [_op(design, *p, grid.positions, t) for t in t_list for p in points]
         if with_losses:
             ops = [{**op, "span_el_rad": span} for op in ops]
         wf = make_workflow(name, design, level, kind, ops, dims=["i_d_A", "i_q_A", "i_f_A"])
@@ -530,7 +591,8 @@ def compute_flux_map(
     if refine:  # the base grid first, then the intervals where it interpolates worst
         base = grid.solved_points()
         wf0, _ = sweep(base)
-        first = {p: store.load(t.key) for p, t in zip(base, wf0.tasks, strict=True)}
+        tasks0 = wf0.tasks[: len(base)]  # at the first magnet temperature
+        first = {p: store.load(t.key) for p, t in zip(base, tasks0, strict=True)}
         vals0 = {p: (r["values"] if r and r["status"] == "ok" else None) for p, r in first.items()}
         grid, splits = refine_grid(_assemble(design, level, grid, vals0, {}), grid, refine)
     nodes = grid.solved_points()
@@ -539,7 +601,6 @@ def compute_flux_map(
     wall = time.perf_counter() - t0
     recs = [store.load(t.key) for t in wf.tasks]
     ok = [r if r and r["status"] == "ok" else None for r in recs]
-    values = {p: (r["values"] if r else None) for p, r in zip(nodes, ok[: len(nodes)], strict=True)}
     times = [r["elapsed_s"] for r in ok if r and "elapsed_s" in r]
     cpu = [r["cpu_s"] for r in ok if r and "cpu_s" in r]
     attrs = {
@@ -564,11 +625,17 @@ def compute_flux_map(
             else "i_q solved on both signs"
         ),
         "current_convention": "peak phase, amplitude-invariant Park (pipeline.em.park)",
+        "temperatures": (
+            "magnets at the magnet_temperature coordinate [K]; no winding temperature "
+            "(currents imposed; resistances are applied by pipeline.maps.model)"
+            if temps
+            else "no magnets; no winding temperature (currents imposed)"
+        ),
     }
+    if temps:
+        attrs["magnet_temperatures_C"] = [round(t - ZERO_CELSIUS, 6) for t in temps]
     attrs["mesh_key"] = wf.tasks[0].mesh_key or ""
-    ds = _assemble(design, level, grid, values, attrs)
-    held_recs = [(p, r["values"]) for p, r in zip(held, ok[len(nodes) :], strict=True) if r]
-    check = held_out_check(ds, held_recs) if held_recs and "torque" in ds else {}
+    ds, check = _assemble_temperatures(design, level, grid, nodes, held, ok, temps, attrs)
     if check:
         ds.attrs.update(
             {

@@ -33,9 +33,17 @@ Losses at (i_d, i_q, i_f) [A], mechanical speed ``n`` [rad/s], electrical freque
 * brushes: contact drop ``2 U_b |i_f|`` plus friction (:data:`BRUSHES`);
 * iron per region: harmonic Bertotti ``c_h f + c_e f^2 + c_a f^1.5`` or, with
   ``iron_model="mse"``, ``k_mse f^alpha`` (coefficients interpolated, clipped at >= 0);
-* magnet eddy currents ``c_m f^2`` (field at the map's magnet temperature; sigma constant);
+* magnet eddy currents ``c_m f^2`` (field at the map's magnet temperature; sigma constant:
+  the magnet materials give no temperature coefficient of resistivity);
 * mechanical: bearings (SKF constant-friction model) and rotor windage (Bilgen-Boulos)
   with the per-design data of :data:`MECHANICAL` (:func:`mechanical_data`).
+
+Magnet temperature: flux linkages, torque and loss coefficients belong to the map's magnet
+temperature (coordinate ``magnet_temperature`` [K], :mod:`pipeline.maps.magnets`). A map
+solved at several temperatures is read at one of them, ``magnet_temperature`` (linear in T
+between the solved ones); :meth:`MachineMap.at_magnet_temperature` gives the model at
+another. :meth:`MachineMap.losses` refuses a ``magnet`` temperature other than the model's:
+its losses would belong to fields solved at another temperature.
 """
 
 from __future__ import annotations
@@ -56,6 +64,7 @@ from pipeline.design import Design, load_design
 from pipeline.errors import DesignError
 from pipeline.losses import copper, mechanical
 from pipeline.maps.losses import IRON_REGIONS, POINT_LOSS_VARIABLES, losses_at_frequency
+from pipeline.maps.magnets import at_magnet_temperature, map_magnet_temperatures
 from pipeline.maps.protocol import LOSS_KEYS
 from pipeline.materials import load_material
 from pipeline.winding import winding_layout
@@ -201,7 +210,10 @@ class MachineMap:
     method : "cubic" or "linear" interpolation of flux linkages and torque
     loss_method : "linear" or "cubic" interpolation of the loss coefficients
     iron_model : "bertotti" (harmonic Bertotti) or "mse" (modified Steinmetz)
-    reference_temperature : temperature of missing ``temperatures`` keys [K]
+    reference_temperature : temperature of missing ``temperatures`` keys [K] (the magnet
+        key excepted: missing, it is the map's magnet temperature)
+    magnet_temperature : magnet temperature [K] to read a map at (None: its only solved
+        temperature; required when it has several)
     """
 
     def __init__(
@@ -212,6 +224,7 @@ class MachineMap:
         iron_model: str = "bertotti",
         loss_method: str = "linear",
         reference_temperature: float = T_REF,
+        magnet_temperature: float | None = None,
     ):
         if design is None:
             design = ds.attrs.get("design")
@@ -226,6 +239,29 @@ class MachineMap:
         for name in ("psi_d", "psi_q", "torque"):
             if name not in ds:
                 raise DesignError("dataset", name, "missing variable of a flux map")
+        self.source_dataset = ds  # as given (with its magnet-temperature axis, if any)
+        #: solved magnet temperatures of the source map [K] (() for none recorded)
+        self.magnet_temperatures = map_magnet_temperatures(ds)
+        if magnet_temperature is None and "magnet_temperature" in ds.dims:
+            if ds.sizes["magnet_temperature"] > 1:
+                raise DesignError(
+                    "magnet_temperature",
+                    None,
+                    "the map has several magnet temperatures: state the one to read it at",
+                )
+            magnet_temperature = self.magnet_temperatures[0]
+        if magnet_temperature is not None:
+            ds = at_magnet_temperature(ds, magnet_temperature)
+        #: magnet temperature of this model's fields [K] (None: the map records none)
+        self.magnet_temperature = (
+            float(ds["magnet_temperature"]) if "magnet_temperature" in ds.coords else None
+        )
+        self._settings = {
+            "method": method,
+            "iron_model": iron_model,
+            "loss_method": loss_method,
+            "reference_temperature": reference_temperature,
+        }
         self.dataset = ds
         self.design = d
         self.name = d.name
@@ -264,6 +300,15 @@ class MachineMap:
         self._interp: dict[str, RegularGridInterpolator] = {}
 
     # --- construction and storage ------------------------------------------------------
+    def at_magnet_temperature(self, temperature: float) -> MachineMap:
+        """The model with the fields of magnet temperature [K] (this one if it is already at
+        it; interpolated linearly in T from the source map's solved temperatures; outside
+        them: DesignError naming the range)."""
+        t = float(temperature)
+        if self.magnet_temperature is not None and abs(t - self.magnet_temperature) < 1e-6:
+            return self
+        return MachineMap(self.source_dataset, self.design, **self._settings, magnet_temperature=t)
+
     @classmethod
     def from_dataset(cls, ds, design: Design | str | None = None, **kwargs) -> MachineMap:
         """Model from a flux-map Dataset (design from ``ds.attrs["design"]`` if omitted)."""
@@ -284,10 +329,11 @@ class MachineMap:
         return cls(ds, design, **settings)
 
     def save(self, path: str | Path) -> Path:
-        """Write the map Dataset (with the model settings in its attributes) as NetCDF."""
+        """Write the source map Dataset (all its magnet temperatures; the model settings in
+        its attributes) as NetCDF."""
         from pipeline.io.store import write_dataset
 
-        ds = self.dataset.copy()
+        ds = self.source_dataset.copy()
         ds.attrs.update(
             {
                 "design": self.name,
@@ -325,6 +371,12 @@ class MachineMap:
             "SI values, unit after the last underscore-separated name part",
             "# currents: peak phase, amplitude-invariant dq; loss coefficients: P = c f^n with "
             "f the electrical frequency [Hz]",
+            "# magnet temperature: "
+            + (
+                f"{self.magnet_temperature - ZERO_CELSIUS:.2f} degC"
+                if self.magnet_temperature is not None
+                else "none recorded"
+            ),
             ",".join(c for c, _ in cols),
         ]
         data = np.column_stack([np.asarray(c, float) for _, c in cols])
@@ -440,8 +492,9 @@ class MachineMap:
     ) -> dict[str, np.ndarray]:
         """Loss components [W] under :data:`LOSS_KEYS` at mechanical speed [rad/s]; NaN
         outside the map domain. temperatures [K]: winding, field, magnet (module docstring)."""
-        temps = {k: self.reference_temperature for k in ("winding", "field", "magnet")}
+        temps = {k: self.reference_temperature for k in ("winding", "field")}
         temps.update(temperatures or {})
+        self._check_magnet_temperature(temps.get("magnet"))
         speed = np.asarray(speed, float)
         i_d, i_q, i_f, speed = np.broadcast_arrays(
             *(np.asarray(x, float) for x in (i_d, i_q, i_f, speed))
@@ -479,6 +532,19 @@ class MachineMap:
             out[key] += value
         out["mechanical"] += self.mechanical_loss(omega)
         return out
+
+    def _check_magnet_temperature(self, temperature) -> None:
+        """DesignError if a stated magnet temperature [K] is not the one of this model's
+        fields (a PM map that records its magnet temperature)."""
+        if temperature is None or self.kind != "pm" or self.magnet_temperature is None:
+            return
+        if abs(float(temperature) - self.magnet_temperature) > 1e-6:
+            raise DesignError(
+                "temperatures.magnet",
+                round(float(temperature) - ZERO_CELSIUS, 3),
+                f"this model's fields are at {self.magnet_temperature - ZERO_CELSIUS:.2f} degC; "
+                "use MachineMap.at_magnet_temperature",
+            )
 
     def mechanical_loss(self, speed: ArrayLike) -> np.ndarray:
         """Bearings + windage at mechanical speed [rad/s] [W] (:func:`mechanical_data`)."""

@@ -42,6 +42,19 @@ def _envelope(ax, ds):
     ax.plot(_rpm(ds), env[1], "k-", lw=1.5)
 
 
+def _region_legend(ax):
+    """Label the region boundaries drawn from ``region`` (codes of
+    :data:`pipeline.maps.strategy.REGIONS`): dashed MTPA | field weakening, dotted field
+    weakening | MTPV; the currents may change abruptly only across these lines."""
+    from matplotlib.lines import Line2D
+
+    handles = [
+        Line2D([], [], color="w", ls="--", lw=1.0, label="MTPA | field weakening"),
+        Line2D([], [], color="w", ls=":", lw=1.0, label="field weakening | MTPV"),
+    ]
+    ax.legend(handles=handles, loc="upper right", fontsize=8, facecolor="0.4", labelcolor="w")
+
+
 def _eta_map(ax, fig, x, y, eta, title):
     eta = np.where(eta > 0, eta, np.nan)
     cs = ax.contourf(x, y, eta, levels=_ETA_LEVELS, cmap="viridis", extend="min")
@@ -76,6 +89,7 @@ def efficiency_figures(ds, cycle: dict | None, out_dir, title: str = "") -> list
         linestyles=["--", ":"],
         linewidths=1.0,
     )
+    _region_legend(ax)
     ax.set_xlabel("speed [rpm]")
     ax.set_ylabel("torque [N m]")
     paths.append(_save(fig, out / "efficiency_motor.png"))

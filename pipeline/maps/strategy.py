@@ -20,24 +20,44 @@ sine-PWM definition ``V_peak / (V_dc/2)``). We use ``V_max = m_max V_dc / sqrt(3
 voltage loss (common practice: 0.9-0.97 of the linear-range limit). Over-modulation is
 not used.
 
-Method (vectorised, no per-point optimiser):
+Method (vectorised over all points; a per-point scipy optimiser, e.g. SLSQP at ~50
+model calls per point, would take minutes for a 100 x 100 map instead of seconds):
 
 1. Candidates: a dense grid in (i_d, i_q[, i_f]) over the model domain inside the current
-   and field limits (``n_current`` x ``n_current`` x ``n_field``). Flux linkages and
-   torque are evaluated once.
-2. Loss surrogate for the *selection* only: total loss at ``n_loss_speeds`` speeds, fitted
-   per candidate in the basis ``{1, w, w^1.5, w^2, w^3}`` (copper; hysteresis, bearings;
-   excess; eddy currents; windage). Exact for Bertotti iron and polynomial mechanical
-   losses, a least-squares fit otherwise (e.g. Dowell's AC factor).
-3. Envelope per speed: the feasible candidate of largest (smallest) torque, then a pattern
+   and field limits (``n_current`` x ``n_current`` x ``n_field``), for the envelopes.
+2. Envelope per speed: the feasible candidate of largest (smallest) torque, then a pattern
    search in (i_d, i_f) with i_q bisected onto the active limits (current circle, voltage
    ellipse, model domain), so the search slides along them.
-4. Per (speed, torque level): the least-loss feasible candidate with a torque just beyond
-   the level (lowering |T| through |i_q| keeps the voltage feasible), else within half or
-   one torque step; then a pattern search in i_d (and i_f) with i_q held on the exact
-   torque by Newton steps and the *exact* loss; the scale halves when the centre wins and
-   stays while an edge wins. Points that fail restart from the envelope point. Reported
-   quantities are exact model evaluations at the final currents.
+3. Constant-torque scan: for every torque level and every node (i_d, i_f) of the candidate
+   axes, i_q on the exact torque (least |i_q|; tabulated torque brackets it, bisection and
+   a secant step solve it). Torque and flux do not depend on speed, so this is done once;
+   per speed only the voltage limit and the loss change.
+4. Loss surrogate to rank the scan points at every speed: total loss at ``n_loss_speeds``
+   speeds, fitted per point in the basis ``{1, w, w^1.5, w^2, w^3}`` (copper; hysteresis,
+   bearings; excess; eddy currents; windage). Exact for Bertotti iron and polynomial
+   mechanical losses, a least-squares fit otherwise (e.g. Dowell's AC factor).
+5. Per (speed, level): from the least-loss feasible scan point, a pattern search in i_d
+   (and i_f) with i_q held on the exact torque by Newton steps and the *exact* loss; the
+   scale starts at one node step, halves when the centre wins and stays while an edge
+   wins (``refine_passes`` passes: 5.8 A / 2^16 on the Prius). Levels without a feasible
+   scan point (next to the envelope) start from the envelope point. Reported quantities
+   are exact model evaluations at the final currents. Arbitrary (speed, torque) points
+   (:mod:`pipeline.maps.points`) go through :func:`_refine`: the same scan with exact
+   losses at each point's speed, then the same pattern search.
+
+Why the scan (issue 13, bands in field weakening, 3500-6000 rpm, |T| < 100 N m): the
+strategy used to start from the least-surrogate-loss *grid candidate* whose torque lay in a
+one-step window just beyond the level. At low torque in field weakening the constant-torque
+curves run almost along i_d and |i_q| is below one candidate step (10.8 A on the Prius), so
+the window held only candidates of one i_q row, deep inside the voltage ellipse (-120 A)
+while the optimum sits on the ellipse (-50 A at 5000 rpm, 35 N m); the pattern search could
+travel at most ``refine_passes`` candidate steps (58 A) and stopped short, at up to 3x the
+optimal loss, on a row chosen by the discretisation: copper and teeth losses jumped from
+row to row. A start on the constant-torque curve itself, the best of a scan along the whole
+curve, is within one node of the optimum, so the local search converges to it and the
+answer follows the level continuously. What remains is the model's own: its loss
+coefficients are interpolated linearly, so the loss has slope kinks (not jumps) at map
+nodes and, being mirrored, at i_q = 0.
 
 Regions (:data:`REGIONS`): MTPA-like (voltage limit inactive: the loss-minimum is set by
 currents alone), field weakening (voltage limit active, |v| >= (1 - ``active_tolerance``)
@@ -85,11 +105,13 @@ class StrategyOptions:
     n_speed, n_torque: grid sizes [-]; speeds from 0 to the model's max_speed, torques
     symmetric about zero up to the largest envelope torque. modulation_max: m_max, the
     fraction of the SVPWM linear limit V_dc/sqrt(3) [-]. n_current, n_field: candidates per
-    stator-current axis and in i_f [-]. n_loss_speeds: speeds of the loss surrogate [-].
+    stator-current axis and in i_f, whose i_d and i_f axes are also the nodes of the
+    constant-torque scan [-]. n_loss_speeds: speeds of the loss surrogate [-].
     temperatures: {"winding", "field", "magnet"} [K] (default 100 degC winding and field).
     torque_tolerance: accepted |T - T_target| relative to the largest torque [-].
     active_tolerance: a limit counts as active within this relative margin [-].
-    refine_passes: passes of the pattern searches (the envelope's take 3x as many) [-].
+    refine_passes: passes of the pattern searches (the envelope's take 2x as many); 16
+    halvings take the start scale (one node step) to 2^-16 of it [-].
     """
 
     n_speed: int = 100
@@ -107,7 +129,7 @@ class StrategyOptions:
     )
     torque_tolerance: float = 1e-3
     active_tolerance: float = 0.02
-    refine_passes: int = 10
+    refine_passes: int = 16
 
     def __post_init__(self) -> None:
         for name in ("n_speed", "n_torque", "n_current", "n_loss_speeds"):
@@ -231,23 +253,28 @@ class _Model:
         return sum(np.asarray(losses[k], dtype=float) for k in LOSS_KEYS)
 
 
-def _candidates(model, mm: _Model, options: StrategyOptions):
-    """Dense candidate grid inside the current/field limits and the model's domain."""
+def _axes(model, mm: _Model, options: StrategyOptions):
+    """Candidate axes i_d, i_q, i_f [A] over the model domain within the current and field
+    limits, and their steps (d_i_d, d_i_q, d_i_f) [A] (d_i_f = 0 for PM)."""
     i_max = model.i_max
     d_lo, d_hi = max(model.i_d_range[0], -i_max), min(model.i_d_range[1], i_max)
     q_lo, q_hi = max(model.i_q_range[0], -i_max), min(model.i_q_range[1], i_max)
     i_d = np.linspace(d_lo, d_hi, options.n_current)
     i_q = np.linspace(q_lo, q_hi, options.n_current)
-    steps = [i_d[1] - i_d[0], i_q[1] - i_q[0]]
     if mm.eesm:
         i_f = np.linspace(max(model.i_f_range[0], 0.0), mm.i_f_lim, options.n_field)
-        steps.append(i_f[1] - i_f[0])
     else:
         i_f = np.zeros(1)
-        steps.append(0.0)
+    d_f = i_f[1] - i_f[0] if i_f.size > 1 else 0.0
+    return i_d, i_q, i_f, np.array([i_d[1] - i_d[0], i_q[1] - i_q[0], d_f])
+
+
+def _candidates(model, mm: _Model, options: StrategyOptions):
+    """Dense candidate grid inside the current/field limits and the model's domain."""
+    i_d, i_q, i_f, steps = _axes(model, mm, options)
     dd, qq, ff = (a.ravel() for a in np.meshgrid(i_d, i_q, i_f, indexing="ij"))
-    keep = (dd**2 + qq**2 <= i_max**2 * (1 + 1e-12)) & np.asarray(model.inside(dd, qq, ff))
-    return dd[keep], qq[keep], ff[keep], np.array(steps)
+    keep = (dd**2 + qq**2 <= model.i_max**2 * (1 + 1e-12)) & np.asarray(model.inside(dd, qq, ff))
+    return dd[keep], qq[keep], ff[keep], steps
 
 
 def _loss_surrogate(mm: _Model, i_d, i_q, i_f, max_speed, n_nodes):
@@ -315,7 +342,7 @@ def _envelope(mm: _Model, cand, flux, torque_c, speeds, steps, sign):
         offsets = np.hstack([offsets, np.zeros((len(offsets), 1))])
     edge = np.any(np.abs(offsets[:, :dims]) == 1.0, axis=1)
     scale = np.tile(np.array([steps[0], steps[2]])[:, None], (1, speeds.size))
-    for _ in range(3 * mm.opt.refine_passes):
+    for _ in range(2 * mm.opt.refine_passes):
         trial = x[:, None, :] + offsets.T[:, :, None] * scale[:, None, :]
         trial[1] = np.clip(trial[1], 0.0, mm.i_f_lim)
         qq, ok = _max_iq(mm, trial[0], trial[1], speeds[None, :], sign)
@@ -339,42 +366,117 @@ def _envelope(mm: _Model, cand, flux, torque_c, speeds, steps, sign):
     return np.where(use_cand, cand_best, best)
 
 
-def _select(mm, cand, flux, torque_c, coef, speeds, levels, max_speed):
-    """Least-loss feasible candidate per (speed, torque level) within a torque window."""
-    i_d, i_q, i_f = cand
-    psi_d, psi_q = flux
-    d_t = levels[1] - levels[0]
-    order = np.argsort(torque_c, kind="stable")
-    t_sorted = torque_c[order]
-    # first a window on the far side of zero (|T| >= |T_target|): lowering |T| by lowering
-    # |i_q| also lowers the voltage, so the start stays feasible in field weakening; then
-    # symmetric windows of half and one torque step
-    sgn = np.where(levels >= 0, 1.0, -1.0)
-    lo1 = np.minimum(levels, levels + sgn * d_t)
-    hi1 = np.maximum(levels, levels + sgn * d_t)
-    windows = [(np.searchsorted(t_sorted, lo1, "left"), np.searchsorted(t_sorted, hi1, "right"))]
-    windows += [
-        (
-            np.searchsorted(t_sorted, levels - f * d_t, "left"),
-            np.searchsorted(t_sorted, levels + f * d_t, "right"),
-        )
-        for f in (0.5, 1.0)
-    ]
-    out = np.full((speeds.size, levels.size), -1, dtype=np.int64)
-    for k, w in enumerate(speeds):
-        ok, _ = mm.feasible(i_d, i_q, i_f, w, psi_d, psi_q)
-        loss = _basis(w, max_speed) @ coef
-        loss_sorted = np.where(ok & np.isfinite(loss), loss, np.inf)[order]
-        for j in range(levels.size):
-            for lo, hi in windows:  # the first window that holds a feasible candidate
-                if hi[j] <= lo[j]:
-                    continue
-                seg = loss_sorted[lo[j] : hi[j]]
-                m = int(np.argmin(seg))
-                if np.isfinite(seg[m]):
-                    out[k, j] = order[lo[j] + m]
-                    break
+def _iq_on_curves(mm: _Model, i_d, i_f, targets, n_table: int, n_bisect: int = 6):
+    """i_q [A] of least |i_q| with ``T(i_d, i_q, i_f) = target`` at every (target, node).
+
+    i_d, i_f (n_nodes,) [A]; targets (n_targets,) [N m]. Returns (n_targets, n_nodes), NaN
+    where the target lies beyond the node's reach (current limit, model domain). The torque
+    is tabulated at ``n_table`` values of ``sign(T) i_q`` from 0 to the limit (speed-free,
+    once per node); its running maximum brackets the first crossing of the target, which
+    bisection and a last secant step then solve (torque need not be monotone in i_q).
+    """
+    m = mm.m
+    cap = np.sqrt(np.maximum(m.i_max**2 - i_d**2, 0.0))
+    u = np.linspace(0.0, 1.0, n_table)
+    out = np.full((targets.size, i_d.size), np.nan)
+    for sign in (1.0, -1.0):
+        rows = np.flatnonzero(np.where(targets >= 0.0, 1.0, -1.0) == sign)
+        if rows.size == 0:
+            continue
+        lim = np.clip(cap, 0.0, max(m.i_q_range[1] if sign > 0 else -m.i_q_range[0], 0.0))
+
+        def f(x, dd, ff, ll, goal, sign=sign):  # >= 0 once the target is reached
+            return sign * np.asarray(m.torque(dd, sign * ll * x, ff), dtype=float) - goal
+
+        table = sign * np.asarray(m.torque(i_d[:, None], sign * lim[:, None] * u, i_f[:, None]))
+        table = np.fmax.accumulate(np.where(np.isfinite(table), table, -np.inf), axis=1)
+        goal = sign * targets[rows]
+        k = np.stack([np.searchsorted(t, goal) for t in table], axis=1)  # (rows, nodes)
+        r, n = np.nonzero(k < n_table)
+        kk = k[r, n]
+        a = u[np.maximum(kk - 1, 0)]
+        b = u[kk]
+        args = (i_d[n], i_f[n], lim[n], goal[r])
+        for _ in range(n_bisect):
+            c = 0.5 * (a + b)
+            up = f(c, *args) >= 0.0
+            a, b = np.where(up, a, c), np.where(up, c, b)
+        fa, fb = f(a, *args), f(b, *args)
+        den = np.where(fb > fa, fb - fa, 1.0)
+        x = np.clip(np.where(fb > fa, a - fa * (b - a) / den, b), a, b)
+        scale = np.max(np.where(np.isfinite(table), np.abs(table), 0.0))
+        hit = np.abs(f(x, *args)) <= mm.opt.torque_tolerance * scale  # e.g. T(i_q=0) != 0
+        out[rows[r[hit]], n[hit]] = sign * lim[n[hit]] * x[hit]
     return out
+
+
+def _scan_nodes(mm: _Model):
+    """(i_d, i_f) nodes [A] of the constant-torque scan: the candidate axes (inside the
+    model's i_d and i_f ranges by construction), flattened."""
+    i_d, _, i_f, _ = _axes(mm.m, mm, mm.opt)
+    dd, ff = np.meshgrid(i_d, i_f, indexing="ij")
+    return dd.ravel(), ff.ravel()
+
+
+def _curve_points(mm: _Model, targets):
+    """Scan points on the constant-torque curves: i_d, i_q, i_f, psi_d, psi_q (n_targets,
+    n_nodes) [A, Wb]; NaN where a node cannot reach the target."""
+    i_d, i_f = _scan_nodes(mm)
+    i_q = _iq_on_curves(mm, i_d, i_f, np.asarray(targets, float), 2 * mm.opt.n_current)
+    dd, ff = (np.broadcast_to(a, i_q.shape) for a in (i_d, i_f))
+    ok = np.isfinite(i_q)
+    psi_d, psi_q = np.full(i_q.shape, np.nan), np.full(i_q.shape, np.nan)
+    psi_d[ok], psi_q[ok], _ = mm.m.flux(dd[ok], i_q[ok], ff[ok])
+    return dd, i_q, ff, psi_d, psi_q
+
+
+def _voltage_ok(mm: _Model, pts, speed):
+    """Voltage limit at the scan points ``pts`` (from :func:`_curve_points`), speed [rad/s]."""
+    i_d, i_q, _, psi_d, psi_q = pts
+    v_d, v_q = dq_voltage(psi_d, psi_q, i_d, i_q, speed, mm.p, mm.r_s)
+    return np.hypot(v_d, v_q) <= mm.v_max * (1 + 1e-9)  # False where NaN
+
+
+def _grid_starts(mm: _Model, speeds, levels):
+    """Least-loss scan point per (speed, level) (3, n_speed, n_level) [A], NaN if none is
+    feasible. The scan is speed-free; the loss surrogate ranks it at every speed."""
+    pts = _curve_points(mm, levels)
+    ok = np.isfinite(pts[1])
+    coef = np.full((5,) + ok.shape, np.nan)
+    coef[:, ok] = _loss_surrogate(
+        mm, pts[0][ok], pts[1][ok], pts[2][ok], mm.m.max_speed, mm.opt.n_loss_speeds
+    )
+    x = np.full((3, speeds.size, levels.size), np.nan)
+    for k, w in enumerate(speeds):
+        loss = np.einsum("c,cij->ij", _basis(w, mm.m.max_speed), coef)
+        x[:, k] = _least(pts, np.where(_voltage_ok(mm, pts, w), loss, np.inf))
+    return x
+
+
+def _least(pts, loss):
+    """Per row of ``loss`` (n_rows, n_nodes) [W] the scan point (i_d, i_q, i_f) of least
+    loss (3, n_rows) [A]; NaN where no loss is finite."""
+    loss = np.where(np.isfinite(loss), loss, np.inf)
+    j = np.argmin(loss, axis=1)
+    rows = np.arange(j.size)
+    has = np.isfinite(loss[rows, j])
+    return np.stack([np.where(has, p[rows, j], np.nan) for p in pts[:3]])
+
+
+def _point_starts(mm: _Model, speed, target, chunk: int = 200_000):
+    """Least exact-loss scan point per (speed, target) pair (3, n) [A]; NaN if none."""
+    x = np.full((3, target.size), np.nan)
+    n_nodes = _scan_nodes(mm)[0].size
+    step = max(1, chunk // max(n_nodes, 1))
+    for s in range(0, target.size, step):
+        sl = slice(s, s + step)
+        pts = _curve_points(mm, target[sl])
+        w = np.broadcast_to(speed[sl, None], pts[1].shape)
+        ok = _voltage_ok(mm, pts, w)
+        loss = np.full(ok.shape, np.inf)
+        loss[ok] = mm.total_loss(pts[0][ok], pts[1][ok], pts[2][ok], w[ok])
+        x[:, sl] = _least(pts, loss)
+    return x
 
 
 def _newton_iq(mm: _Model, i_d, i_q, i_f, target, h, n_iter=3):
@@ -394,8 +496,8 @@ def _newton_iq(mm: _Model, i_d, i_q, i_f, target, h, n_iter=3):
     return i_q
 
 
-def _refine(mm: _Model, i_d, i_q, i_f, speed, target, steps, t_tol):
-    """Pattern search in i_d (and i_f) with i_q on the torque target; exact losses.
+def _pattern_search(mm: _Model, i_d, i_q, i_f, speed, target, steps, t_tol):
+    """Local pattern search in i_d (and i_f) with i_q on the torque target; exact losses.
 
     Offsets (see code) times a per-point scale, one candidate step
     at first; the scale halves where the best offset is the centre or interior and stays
@@ -433,6 +535,24 @@ def _refine(mm: _Model, i_d, i_q, i_f, speed, target, steps, t_tol):
     return i_d, i_q, i_f, np.isfinite(best_loss)
 
 
+def _refine(mm: _Model, i_d, i_q, i_f, speed, target, steps, t_tol):
+    """Loss minimum at (speed [rad/s], target [N m]) points from starts (i_d, i_q, i_f) [A]:
+    the start competes with the best scan point of :func:`_point_starts` (exact losses),
+    then :func:`_pattern_search` from the better one. Returns (i_d, i_q, i_f, ok)."""
+    speed, target = (np.broadcast_to(np.asarray(a, float), i_d.shape) for a in (speed, target))
+    x = _point_starts(mm, speed.ravel(), target.ravel())
+    q0 = _newton_iq(mm, i_d, i_q, i_f, target, 1e-4 * mm.m.i_max)
+    ok0, _ = mm.feasible(i_d, q0, i_f, speed)
+    ok0 &= np.abs(np.asarray(mm.m.torque(i_d, q0, i_f), dtype=float) - target) <= t_tol
+    loss0 = np.where(ok0, mm.total_loss(i_d, q0, i_f, speed), np.inf)
+    loss_s = np.full(i_d.shape, np.inf)
+    has = np.isfinite(x[0])
+    loss_s[has] = mm.total_loss(x[0][has], x[1][has], x[2][has], speed[has])
+    use = loss_s < np.where(np.isfinite(loss0), loss0, np.inf)
+    start = [np.where(use, x[a], v) for a, v in enumerate((i_d, i_q, i_f))]
+    return _pattern_search(mm, *start, speed, target, steps, t_tol)
+
+
 def operating_strategy(model, options: StrategyOptions | None = None) -> StrategyResult:
     """Loss-minimising currents over a (speed, torque) grid, and the envelopes."""
     opt = options or StrategyOptions()
@@ -450,41 +570,31 @@ def operating_strategy(model, options: StrategyOptions | None = None) -> Strateg
     env_lo = _envelope(mm, cand, flux, torque_c, speeds, steps, -1.0)
     t_lim = float(np.nanmax(np.abs(np.concatenate([env_hi[0], env_lo[0]]))))
     levels = np.linspace(-t_lim, t_lim, opt.n_torque)
-    coef = _loss_surrogate(mm, i_d, i_q, i_f, model.max_speed, opt.n_loss_speeds)
-    pick = _select(mm, cand, flux, torque_c, coef, speeds, levels, model.max_speed)
+    x = _grid_starts(mm, speeds, levels)
 
     sp, tt = np.meshgrid(speeds, levels, indexing="ij")
     within = (tt <= env_hi[0][:, None] + 1e-12) & (tt >= env_lo[0][:, None] - 1e-12)
     t_tol = opt.torque_tolerance * t_lim
-    x = np.full((3,) + sp.shape, np.nan)
-    has = pick >= 0
-    x[0][has], x[1][has], x[2][has] = i_d[pick[has]], i_q[pick[has]], i_f[pick[has]]
-    # fall back to the envelope point (feasible, larger |T|) where no candidate was picked
+    has = np.isfinite(x[0])
+    # no scan point feasible (next to the envelope): start from the envelope point
     for row, env in ((tt >= 0, env_hi), (tt < 0, env_lo)):
         miss = within & ~has & row
         for a in range(3):
             x[a][miss] = np.broadcast_to(env[1 + a][:, None], sp.shape)[miss]
     sel = within & np.isfinite(x[0])
-    rd, rq, rf, ok = _refine(mm, x[0][sel], x[1][sel], x[2][sel], sp[sel], tt[sel], steps, t_tol)
-    # second chance from the envelope point for points whose refinement failed
+    rd, rq, rf, ok = _pattern_search(
+        mm, x[0][sel], x[1][sel], x[2][sel], sp[sel], tt[sel], steps, t_tol
+    )
+    # second chance from the envelope point for points whose search failed
     if not ok.all():
         idx = np.flatnonzero(sel)[~ok]
-        env = np.where(tt.flat[idx] >= 0, 1, 0)
-        e = [
-            np.where(env == 1, env_hi[1 + a][idx // sp.shape[1]], env_lo[1 + a][idx // sp.shape[1]])
-            for a in range(3)
-        ]
+        row = idx // sp.shape[1]
+        up = tt.flat[idx] >= 0
+        e = [np.where(up, env_hi[1 + a][row], env_lo[1 + a][row]) for a in range(3)]
         good = np.isfinite(e[0])
         if good.any():
-            r2 = _refine(
-                mm,
-                e[0][good],
-                e[1][good],
-                e[2][good],
-                sp.flat[idx][good],
-                tt.flat[idx][good],
-                steps,
-                t_tol,
+            r2 = _pattern_search(
+                mm, *(a[good] for a in e), sp.flat[idx][good], tt.flat[idx][good], steps, t_tol
             )
             sub = np.flatnonzero(~ok)[good]
             rd[sub], rq[sub], rf[sub], ok[sub] = r2

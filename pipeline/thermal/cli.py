@@ -5,6 +5,12 @@ Losses come from the FE machine map (:func:`pipeline.thermal.envelope.losses_pro
 needs ``edrive map DESIGN`` first), from the analytic estimate (``--loss-source
 estimate``, labelled as such in every output) or from a JSON file of fixed losses
 (``--losses FILE``: ``{"stator_copper": W, ...}``, no temperature coupling, no envelope).
+
+With the FE map of a PM design the losses follow the magnet temperature through the fields:
+the map must be solved over a magnet-temperature axis covering the coupled state (``edrive
+map DESIGN --magnet-axis-C 20 100 160``); otherwise a one-line error says so. The summary
+records the temperatures the final losses were evaluated at (``loss_temperatures_C``: the
+magnet one is that of the flux used) next to the resulting mean temperatures.
 """
 
 from __future__ import annotations
@@ -18,15 +24,27 @@ import numpy as np
 
 from pipeline.constants import ZERO_CELSIUS
 from pipeline.errors import DesignError
+from pipeline.thermal.coolant import WATER_GLYCOL_50_TABLE
 
 __all__ = ["add_thermal_arguments", "cmd_thermal", "plot_temperature", "validate_inputs"]
+
+#: coolant inlet temperatures the water-glycol property table covers [degC]
+_COOLANT_RANGE_C = (
+    float(WATER_GLYCOL_50_TABLE[0, 0]),
+    float(WATER_GLYCOL_50_TABLE[-1, 0]),
+)
 
 
 def add_thermal_arguments(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("design", help="design name (see `edrive designs`) or a design .toml path")
     p.add_argument("--speed-rpm", type=float, required=True, help="mechanical speed [rpm]")
     p.add_argument("--torque-nm", type=float, required=True, help="shaft torque [N m]")
-    p.add_argument("--coolant-C", type=float, default=65.0, help="coolant inlet [degC] (65)")
+    p.add_argument(
+        "--coolant-C",
+        type=float,
+        default=65.0,
+        help=f"coolant inlet [degC] (65; {_COOLANT_RANGE_C[0]:g} to {_COOLANT_RANGE_C[1]:g})",
+    )
     p.add_argument("--flow-lpm", type=float, default=10.0, help="coolant flow [l/min] (10)")
     p.add_argument(
         "--inverter-loss-W",
@@ -56,12 +74,18 @@ def add_thermal_arguments(p: argparse.ArgumentParser) -> argparse.ArgumentParser
     p.add_argument("--level", default="ci", choices=["ci", "fine"], help="mesh level (ci)")
     p.add_argument(
         "--loss-source",
-        default="map",
+        default=None,
         choices=["map", "estimate"],
-        help="FE machine map (default) or the analytic estimate (not FE)",
+        help="FE machine map (default) or the analytic estimate (not FE); not with --losses",
     )
     p.add_argument("--losses", type=Path, help="JSON file of fixed losses [W] by component")
     return p
+
+
+#: largest loss of one component in a ``--losses`` file [W]: the reference designs are rated
+#: 50 to 210 kW peak, so 1 MW of loss in one component is a unit mistake (issue 17: 1e15 W
+#: was accepted)
+MAX_COMPONENT_LOSS_W = 1e6
 
 
 def validate_inputs(args) -> dict:
@@ -79,8 +103,9 @@ def validate_inputs(args) -> dict:
         (
             "coolant_C",
             args.coolant_C,
-            -30 <= args.coolant_C <= 100,
-            "must be within -30 to 100 degC (coolant property table)",
+            _COOLANT_RANGE_C[0] <= args.coolant_C <= _COOLANT_RANGE_C[1],
+            f"must be within {_COOLANT_RANGE_C[0]:g} to {_COOLANT_RANGE_C[1]:g} degC "
+            "(water-glycol property table)",
         ),
         ("transient_s", args.transient_s, args.transient_s >= 0, "must be >= 0 s"),
         ("inverter_loss_W", args.inverter_loss_W, args.inverter_loss_W >= 0, "must be >= 0 W"),
@@ -90,20 +115,23 @@ def validate_inputs(args) -> dict:
         if not (math.isfinite(value) and ok):
             raise DesignError(name, value, rule)
     if args.losses is None:
+        if args.loss_source is None:
+            args.loss_source = "map"
         return None
+    from pipeline.io.inputs import check_number, read_json
     from pipeline.thermal.machine import LOSS_KEYS
 
-    try:
-        data = json.loads(Path(args.losses).read_text())
-    except (OSError, ValueError) as exc:
-        raise DesignError("losses", str(args.losses), f"not a readable JSON file ({exc})") from None
+    if args.loss_source is not None:
+        raise DesignError(
+            "--loss-source", args.loss_source, "give either --losses or --loss-source"
+        )
+    data = read_json(args.losses, "losses")
     if not isinstance(data, dict):
         raise DesignError("losses", str(args.losses), "must be a JSON object {component: W}")
     for key, value in data.items():
         if key not in LOSS_KEYS:
             raise DesignError(f"losses.{key}", value, f"unknown component; known: {LOSS_KEYS}")
-        if not isinstance(value, (int, float)) or not (math.isfinite(value) and value >= 0):
-            raise DesignError(f"losses.{key}", value, "must be a number >= 0 W")
+        check_number(f"losses.{key}", value, 0, MAX_COMPONENT_LOSS_W, why="W")
     if args.envelope:
         raise DesignError("envelope", "--losses", "needs a loss model (map or estimate)")
     return {k: float(v) for k, v in data.items()}
@@ -183,15 +211,20 @@ def cmd_thermal(args) -> int:
     model = MachineThermalModel(design, mm)
     if losses_at is None and fixed is None:
         losses_at = ev.representative_losses_at(model)
+    used: dict = {}
+    loss_temperatures = {}
     if fixed is not None:
         state = model.steady(fixed, speed, cooling)
         loss_fn = fixed
     else:
 
         def loss_fn(temps):
+            used.clear()
+            used.update(temps)  # the temperatures of the last loss evaluation
             return losses_at(speed, args.torque_nm, temps)
 
         state = model.coupled(loss_fn, speed, cooling)
+        loss_temperatures = dict(used)
     tag = f"{design.name}-{args.level}-{args.speed_rpm:.0f}rpm-{args.torque_nm:.0f}Nm"
     out_dir = results_dir() / "thermal" / tag
     png = plot_temperature(
@@ -212,6 +245,10 @@ def cmd_thermal(args) -> int:
         "losses_W": {k: round(v, 3) for k, v in state.losses.items()},
         "hot_spots_C": {k: _c(v) for k, v in state.hot_spots.items()},
         "mean_temperatures_C": {k: _c(v) for k, v in state.means.items()},
+        "loss_temperatures_C": {k: _c(v) for k, v in loss_temperatures.items() if k in state.means},
+        "flux_map_magnet_temperatures_C": [
+            _c(t) for t in getattr(losses_at, "magnet_temperatures", ())
+        ],
         "heat_balance_W": {k: round(v, 4) for k, v in bal.items()},
         "coolant_outlet_C": _c(state.coolant["outlet"]),
         "coolant_h_W_per_m2K": round(state.coolant["h"], 1),
@@ -223,6 +260,21 @@ def cmd_thermal(args) -> int:
         f"{design.name} at {args.speed_rpm:.0f} rpm, {args.torque_nm:.1f} N m; losses: {source}",
         "  losses [W]: " + ", ".join(f"{k} {v:.0f}" for k, v in state.losses.items() if v),
         "  hot spots [degC]: " + ", ".join(f"{k} {_c(v):.1f}" for k, v in state.hot_spots.items()),
+        *(
+            [
+                "  losses evaluated at [degC]: "
+                + ", ".join(f"{k} {v:.1f}" for k, v in summary["loss_temperatures_C"].items())
+                + (
+                    " (magnet flux interpolated from the map's "
+                    + ", ".join(f"{t:g}" for t in summary["flux_map_magnet_temperatures_C"])
+                    + " degC)"
+                    if summary["flux_map_magnet_temperatures_C"]
+                    else ""
+                )
+            ]
+            if summary["loss_temperatures_C"]
+            else []
+        ),
         f"  heat balance [W]: generated {bal['generated']:.1f} = coolant {bal['to_coolant']:.1f}"
         f" + ambient {bal['to_ambient']:.1f} (imbalance {bal['imbalance']:.2e})",
         f"  coolant: h {state.coolant['h']:.0f} W/(m2 K), outlet {_c(state.coolant['outlet'])} degC",

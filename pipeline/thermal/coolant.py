@@ -14,6 +14,19 @@ Cross-check: ASHRAE Handbook - Fundamentals (2009), ch. 31, Table of densities o
 glycol solutions, 50 % by volume at 70 degF (21.1 degC): 67.05 lb/ft^3 = 1074 kg/m^3,
 0.5 % above this table (tested). Linear interpolation in T; viscosity interpolated in log.
 
+Above 100 degC (the upper limit of Melinder's correlations; pressurised loops run at
+105-120 degC) the 120 degC row takes its temperature dependence from Dow's table of the
+inhibited 50 % (by volume) ethylene glycol fluid, scaled to the Melinder values at 90 degC:
+``p(120) = p_Melinder(90) x p_Dow(120) / p_Dow(90)`` for each property, with the Dow values
+(:data:`DOW_SR1_50`) from The Dow Chemical Company, DOWTHERM SR-1 Heat Transfer Fluid,
+product information, Form No. 180-01312-602 AMS (June 2002), p. 2, typical properties of a
+50 % solution. The level of the two sources differs at 90 degC by +1.0 % (density), -0.4 %
+(c_p), -1.1 % (conductivity), -5.7 % (viscosity: the inhibitors); their temperature
+dependence is what is taken. Check against a third source: the density ratio 120/90 degC
+of the ASHRAE table above (50 % by volume, 190-250 degF rows) is 0.97535, Dow's 0.97530
+(tested). The table ends at 120 degC: Dow's SR-1 data end there (250 degF, its operating
+limit), and no cited table to 130 degC was at hand.
+
 Air at 1 atm: Sutherland's laws for viscosity and conductivity (F. M. White, Viscous Fluid
 Flow, 3rd ed., McGraw-Hill 2006, Tables 1-2 and 1-3), ideal-gas density, constant c_p.
 """
@@ -32,13 +45,15 @@ __all__ = [
     "FluidProperties",
     "WATER_GLYCOL_50_TABLE",
     "WATER_GLYCOL_50_SOURCE",
+    "DOW_SR1_50",
     "water_glycol_properties",
     "air_properties",
 ]
 
 WATER_GLYCOL_50_SOURCE = (
     "Melinder (2010), IIR, aqueous ethylene glycol, mass fraction 0.53 (50 % by volume), "
-    "via CoolProp 8.0.0 INCOMP::MEG[0.53] at 3 bar"
+    "via CoolProp 8.0.0 INCOMP::MEG[0.53] at 3 bar, -30 to 100 degC; 120 degC: its 90 degC "
+    "values times the 120/90 degC ratios of Dow DOWTHERM SR-1 50 % (Form 180-01312-602 AMS)"
 )
 
 #: (T [degC], density [kg/m^3], c_p [J/(kg K)], conductivity [W/(m K)], viscosity [mPa s])
@@ -58,6 +73,17 @@ WATER_GLYCOL_50_TABLE = np.array(
         (80.0, 1029.50, 3533.5, 0.4131, 1.0383),
         (90.0, 1022.11, 3568.7, 0.4184, 0.8729),
         (100.0, 1014.59, 3599.7, 0.4236, 0.7278),
+        # 120 degC: Melinder at 90 degC x Dow(120) / Dow(90), module docstring
+        (120.0, 996.87, 3685.2, 0.42133, 0.55725),
+    ]
+)
+
+#: Dow DOWTHERM SR-1, 50 % by volume (module docstring): (T [degC], density [kg/m^3],
+#: c_p [J/(kg K)], conductivity [W/(m K)], viscosity [mPa s]) at the two temperatures used
+DOW_SR1_50 = np.array(
+    [
+        (90.0, 1032.15, 3554.0, 0.4139, 0.8227),
+        (120.0, 1006.66, 3670.0, 0.4168, 0.5252),
     ]
 )
 
@@ -86,15 +112,15 @@ class FluidProperties:
 def water_glycol_properties(temperature: ArrayLike) -> FluidProperties:
     """Water-ethylene glycol 50/50 (by volume) properties at temperature [K].
 
-    Table :data:`WATER_GLYCOL_50_TABLE` (-30 to 100 degC), source
+    Table :data:`WATER_GLYCOL_50_TABLE` (-30 to 120 degC), source
     :data:`WATER_GLYCOL_50_SOURCE`; outside the table: DesignError.
     """
     tc = np.asarray(temperature, dtype=float) - ZERO_CELSIUS
     tab = WATER_GLYCOL_50_TABLE
     if np.any(tc < tab[0, 0] - 1e-9) or np.any(tc > tab[-1, 0] + 1e-9):
-        raise DesignError(
-            "coolant temperature", float(np.max(tc)), "outside the table, -30 to 100 degC"
-        )
+        lo, hi = tab[0, 0], tab[-1, 0]
+        bad = float(np.max(tc)) if np.any(tc > hi + 1e-9) else float(np.min(tc))
+        raise DesignError("coolant temperature", bad, f"outside the table, {lo:g} to {hi:g} degC")
     return FluidProperties(
         density=np.interp(tc, tab[:, 0], tab[:, 1]),
         specific_heat=np.interp(tc, tab[:, 0], tab[:, 2]),

@@ -8,8 +8,15 @@ operating point is chosen. Two sources:
 - :func:`strategy_losses_at`: a machine model (:class:`pipeline.maps.protocol.
   MachineMapProtocol`, e.g. the FE :class:`pipeline.maps.model.MachineMap`) and the
   loss-minimising strategy (:func:`pipeline.maps.strategy.operating_strategy`). The currents
-  are chosen once at the strategy's temperatures and interpolated over its (speed, torque)
-  grid; the losses are then the model's at the actual temperatures (rho_Cu(T), Br(T)).
+  are chosen at the strategy's winding and field temperatures and interpolated over its
+  (speed, torque) grid; copper losses follow the actual rho_Cu(T). For a PM FE map the
+  magnet temperature acts through the fields: one strategy per solved magnet temperature of
+  the map, and at the actual magnet temperature T the losses are interpolated linearly in T
+  between the two around it (currents and losses of the same torque at the fields of each;
+  first order, as the map's own interpolation, :mod:`pipeline.maps.magnets`). A magnet
+  temperature outside the solved ones is a DesignError (in an envelope search: infeasible),
+  never the flux of another temperature. The callable records the magnet temperature of its
+  last evaluation (``last_magnet_temperature``).
 - :func:`representative_losses_at`: a documented analytic estimate (no FE), for tests,
   benchmarks and reports until the FE map exists; it says so wherever it is used.
 
@@ -22,6 +29,7 @@ Envelopes:
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 from collections.abc import Callable, Mapping
@@ -290,42 +298,127 @@ def representative_losses_at(model: MachineThermalModel) -> LossesAt:
     return losses_at
 
 
-def strategy_losses_at(machine_map, options=None) -> tuple[LossesAt, Callable[[float], float]]:
-    """(losses_at, torque_max) from a machine model and the operating strategy.
+class _StrategyPart:
+    """One strategy: the model (at one magnet temperature [K], or None: not modelled), its
+    result and the linear interpolants of its currents over (speed, torque)."""
 
-    The strategy (:func:`pipeline.maps.strategy.operating_strategy`) picks the currents on
-    its (speed, torque) grid at ``options.temperatures``; losses_at interpolates them
-    (linear; NaN beyond the envelope or at its ragged edge -> DesignError) and returns
-    ``machine_map.losses`` at the actual temperatures. torque_max interpolates the motoring
-    envelope [N m] over speed [rad/s].
-    """
-    from scipy.interpolate import RegularGridInterpolator
+    def __init__(self, model, options, magnet_temperature: float | None):
+        from scipy.interpolate import RegularGridInterpolator
 
-    from pipeline.maps.strategy import operating_strategy
+        from pipeline.maps.strategy import operating_strategy
 
-    res = operating_strategy(machine_map, options)
-    grid = (res.speed, res.torque)
-    interp = {
-        k: RegularGridInterpolator(grid, getattr(res, k), bounds_error=False)
-        for k in ("i_d", "i_q", "i_f")
-    }
+        self.model, self.magnet_temperature = model, magnet_temperature
+        self.result = res = operating_strategy(model, options)
+        self.interp = {
+            k: RegularGridInterpolator((res.speed, res.torque), getattr(res, k), bounds_error=False)
+            for k in ("i_d", "i_q", "i_f")
+        }
 
-    def losses_at(speed: float, torque: float, temps: Mapping[str, float]) -> dict:
+    def losses(self, speed: float, torque: float, temps: Mapping[str, float]) -> dict:
         pt = np.array([[speed, torque]])
-        cur = [float(interp[k](pt)[0]) for k in ("i_d", "i_q", "i_f")]
+        cur = [float(self.interp[k](pt)[0]) for k in ("i_d", "i_q", "i_f")]
         if not all(np.isfinite(cur)):
             raise DesignError(
                 "operating point",
                 (round(speed, 3), round(torque, 3)),
                 "beyond the machine's torque-speed envelope",
             )
-        out = machine_map.losses(*cur, speed, dict(temps))
+        temps = dict(temps)
+        if self.magnet_temperature is not None:
+            temps["magnet"] = self.magnet_temperature
+        out = self.model.losses(*cur, speed, temps)
         return {k: float(np.asarray(out[k])) for k in LOSS_KEYS}
 
-    def torque_max(speed: float) -> float:
-        return float(res.envelope_at(speed, beyond=0.0))
 
-    return losses_at, torque_max
+class StrategyLosses:
+    """``losses_at(speed, torque, temperatures)`` of :func:`strategy_losses_at` (module
+    docstring). ``magnet_temperatures`` [K]: the map's solved ones (() when the model has
+    none: EESM or an analytic model); ``last_magnet_temperature`` [K]: that of the last call."""
+
+    def __init__(self, parts: list[_StrategyPart]):
+        self.parts = parts
+        self.magnet_temperatures = tuple(
+            p.magnet_temperature for p in parts if p.magnet_temperature is not None
+        )
+        self.last_magnet_temperature: float | None = None
+
+    def __call__(self, speed: float, torque: float, temps: Mapping[str, float]) -> dict:
+        nodes = self.magnet_temperatures
+        if not nodes:
+            return self.parts[0].losses(speed, torque, temps)
+        t = temps.get("magnet")
+        lo, hi = nodes[0], nodes[-1]
+        if t is None or not (lo - 1e-6 <= t <= hi + 1e-6):
+            span = f"{lo - ZERO_CELSIUS:g} degC only"
+            if len(nodes) > 1:
+                span = f"{lo - ZERO_CELSIUS:g} to {hi - ZERO_CELSIUS:g} degC"
+            raise DesignError(
+                "magnet temperature",
+                None if t is None else round(t - ZERO_CELSIUS, 2),
+                f"the flux map is solved at {span}: recompute it with `edrive map DESIGN "
+                "--magnet-axis-C ...` covering the coupling's magnet temperatures",
+            )
+        k = int(np.clip(np.searchsorted(nodes, t, side="right") - 1, 0, max(len(nodes) - 2, 0)))
+        w = (
+            0.0
+            if len(nodes) == 1
+            else float(np.clip((t - nodes[k]) / (nodes[k + 1] - nodes[k]), 0, 1))
+        )
+        lower = self.parts[k].losses(speed, torque, temps)
+        if w > 0.0:
+            upper = self.parts[k + 1].losses(speed, torque, temps)
+            lower = {key: (1.0 - w) * lower[key] + w * upper[key] for key in LOSS_KEYS}
+        self.last_magnet_temperature = float(t)
+        return lower
+
+
+def strategy_losses_at(machine_map, options=None) -> tuple[LossesAt, Callable[[float], float]]:
+    """(losses_at, torque_max) from a machine model and the operating strategy.
+
+    The strategy (:func:`pipeline.maps.strategy.operating_strategy`) picks the currents on
+    its (speed, torque) grid at ``options.temperatures`` (for a PM map that records its
+    magnet temperatures: once per solved magnet temperature, the module docstring);
+    losses_at (a :class:`StrategyLosses`) interpolates them (linear; NaN beyond the envelope
+    or at its ragged edge -> DesignError) and returns ``machine_map.losses`` at the actual
+    temperatures. torque_max interpolates the motoring envelope [N m] over speed [rad/s]
+    (the smallest over the magnet temperatures).
+    """
+    from pipeline.maps.strategy import StrategyOptions
+
+    options = options or StrategyOptions()
+    nodes = _magnet_nodes(machine_map)
+    if not nodes:
+        parts = [_StrategyPart(machine_map, options, None)]
+    else:
+        parts = [
+            _StrategyPart(
+                machine_map.at_magnet_temperature(t),
+                dataclasses.replace(options, temperatures={**options.temperatures, "magnet": t}),
+                t,
+            )
+            for t in nodes
+        ]
+
+    def torque_max(speed: float) -> float:
+        return min(float(p.result.envelope_at(speed, beyond=0.0)) for p in parts)
+
+    return StrategyLosses(parts), torque_max
+
+
+def _magnet_nodes(machine_map) -> tuple[float, ...]:
+    """Solved magnet temperatures [K] of a PM FE map; () for EESMs and analytic models
+    (no ``magnet_temperatures``); a PM map that records none: DesignError."""
+    nodes = getattr(machine_map, "magnet_temperatures", None)
+    if getattr(machine_map, "kind", "pm") != "pm" or nodes is None:
+        return ()
+    if not nodes:
+        raise DesignError(
+            "flux map",
+            getattr(machine_map, "name", "?"),
+            "records no magnet temperature (made before they were recorded): recompute it "
+            "with `edrive map`",
+        )
+    return tuple(nodes)
 
 
 def maps_folder(design_name: str, level: str) -> Path:
@@ -351,9 +444,15 @@ def losses_provider(design: Design, level: str = "ci", options=None):
             str(path),
             f"not found: run `edrive map {design.name} --level {level}` first",
         )
+    import xarray as xr
+
+    from pipeline.io.store import netcdf_engine
+    from pipeline.maps.magnets import map_magnet_temperatures
     from pipeline.maps.model import MachineMap
 
-    machine_map = MachineMap.load(path)
+    with xr.open_dataset(path, engine=netcdf_engine()) as ds:
+        nodes = map_magnet_temperatures(ds)
+    machine_map = MachineMap.load(path, magnet_temperature=nodes[0] if nodes else None)
     if not machine_map.has_iron_losses:
         raise DesignError(
             "flux map",

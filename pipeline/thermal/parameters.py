@@ -15,6 +15,7 @@ from pipeline.design import Design
 from pipeline.errors import DesignError
 from pipeline.materials import load_material
 from pipeline.thermal import correlations as corr
+from pipeline.thermal.coolant import WATER_GLYCOL_50_TABLE
 
 __all__ = ["ThermalParameters", "Cooling", "ThermalLimits", "winding_conductivity"]
 
@@ -94,11 +95,12 @@ class Cooling:
     def __post_init__(self) -> None:
         if not self.flow_rate > 0:
             raise DesignError("flow_rate", self.flow_rate, "coolant flow must be > 0 m^3/s")
-        if not (ZERO_CELSIUS - 30 <= self.inlet_temperature <= ZERO_CELSIUS + 100):
+        lo, hi = WATER_GLYCOL_50_TABLE[0, 0], WATER_GLYCOL_50_TABLE[-1, 0]  # [degC]
+        if not (ZERO_CELSIUS + lo <= self.inlet_temperature <= ZERO_CELSIUS + hi):
             raise DesignError(
                 "coolant inlet temperature",
                 round(self.inlet_temperature - ZERO_CELSIUS, 3),
-                "must be within -30 to 100 degC (coolant table)",
+                f"must be within {lo:g} to {hi:g} degC (coolant table)",
             )
         for name in ("inverter_loss", "gearbox_loss"):
             if not getattr(self, name) >= 0:

@@ -13,7 +13,10 @@ __all__ = ["summary", "write_report", "SECTIONS"]
 
 SECTIONS = {
     "verification": "Verification: analytic solutions and convergence rates",
-    "validation": "Validation: measurements (copied into the project with their sources)",
+    "calibration": "Calibration: the measurements the calibrated inputs were fitted to "
+    "(agreement here is by construction, within their uncertainty)",
+    "validation": "Validation: measurements (copied into the project with their sources); "
+    "never used to tune anything",
     "regression": "Regression: reference designs against golden values (ci mesh)",
 }
 
