@@ -85,7 +85,7 @@ def add_map_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="T",
         help="PM: solve the map at these magnet temperatures [degC] (ascending; an axis the "
         "efficiency stage interpolates at --magnet-temperature-C and `edrive thermal` "
-        "couples over, e.g. 20 100 160); default: --magnet-temperature-C only",
+        "couples over, e.g. 20 100 160 200); default: --magnet-temperature-C only",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress line")
     from pipeline.sweep import add_limit_arguments

@@ -8,7 +8,7 @@ estimate``, labelled as such in every output) or from a JSON file of fixed losse
 
 With the FE map of a PM design the losses follow the magnet temperature through the fields:
 the map must be solved over a magnet-temperature axis covering the coupled state (``edrive
-map DESIGN --magnet-axis-C 20 100 160``); otherwise a one-line error says so. The summary
+map DESIGN --magnet-axis-C 20 100 160 200``); otherwise a one-line error says so. The summary
 records the temperatures the final losses were evaluated at (``loss_temperatures_C``: the
 magnet one is that of the flux used) next to the resulting mean temperatures.
 """
