@@ -221,3 +221,24 @@ def test_cli_writes_a_calibrated_design_that_loads(tmp_path, capsys):
     bad.write_text(data.read_text().replace('role = "calibration"', 'role = "both"'))
     assert main(["calibrate", "prius_2004", "--data", str(bad)]) == 2
     assert "measurement[0].role" in capsys.readouterr().err
+
+
+def test_shipped_prius_reproduces_its_recorded_calibration():
+    """The shipped prius_2004 is the calibrated design: solved again with today's code, it
+    gives the model values its [calibration] table recorded for the calibration rows (the
+    Newton tolerance is 1e-8; 1e-4 allows for the parabola/spline post-processing of the
+    position scans). A code change that moves them means the calibration must be rerun."""
+    from pipeline.calibration.data import load_calibration_data
+    from pipeline.calibration.observables import evaluate_rows
+    from pipeline.validation.cases import PRIUS_DATA
+
+    d = load_design("prius_2004")
+    table = d.calibration
+    assert table is not None and "rotor.magnet_remanence_T" in table["parameters"]
+    fitted = table["parameters"]["rotor.magnet_remanence_T"]["fitted"]
+    assert d.rotor.magnet_remanence == pytest.approx(fitted, rel=1e-5)
+    data = load_calibration_data(PRIUS_DATA, d)
+    rows = [m for m in data.rows("calibration") if m.name in ("back_emf_1000rpm", "locked_rotor_peak_250A")]
+    model = evaluate_rows(d, data.level, rows)
+    for m in rows:
+        assert model[m.name] == pytest.approx(table["rows"][m.name]["model_after"], rel=1e-4)

@@ -120,6 +120,9 @@ def load_vehicle(name_or_path: str | Path) -> Vehicle:
     path = Path(name_or_path)
     if path.suffix != ".toml":
         path = DATA_DIR / f"{name_or_path}.toml"
+        if not path.is_file():
+            known = ", ".join(sorted(p.stem for p in DATA_DIR.glob("*.toml")))
+            raise DesignError("vehicle", str(name_or_path), f"unknown vehicle; known: {known}")
     from pipeline.io.inputs import check_number, read_toml
 
     data = read_toml(path, "vehicle")  # missing, unreadable, not UTF-8, syntax: one line
