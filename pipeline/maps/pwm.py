@@ -262,6 +262,14 @@ def _reduced_height(data: PwmLossData, frequency, temperature) -> np.ndarray:
     return round_wire_reduced_height(frequency, data.conductor_size, data.spacing, rho)
 
 
+
+def _region_ripple_loss(reg, b_peak, f):
+    """:func:`ripple_iron_loss` of one iron region's data ``reg`` at ripple flux density
+    ``b_peak`` [T] and carrier-band frequencies ``f`` [Hz]."""
+    return ripple_iron_loss(
+        b_peak, f, reg.mass, reg.k_h, reg.alpha, reg.k_e, reg.k_a, reg.thickness, reg.resistivity
+    )
+
 def losses_from_spectrum(
     data: PwmLossData, spectrum: RippleSpectrum, r_dc: ArrayLike, winding_temperature: float
 ) -> dict[str, np.ndarray]:
@@ -279,16 +287,8 @@ def losses_from_spectrum(
     rms_psi = np.sqrt(np.maximum(spectrum.psi_ms, 0.0))
     rms_gap = np.sqrt(np.maximum(spectrum.gap_psi_ms, 0.0))
     for key, reg in data.iron.items():
-        out[key] = ripple_iron_loss(
-            reg.b_per_psi * (rms_gap if key == "pwm_iron_rotor" else rms_psi),
-            f,
-            reg.mass,
-            reg.k_h,
-            reg.alpha,
-            reg.k_e,
-            reg.k_a,
-            reg.thickness,
-            reg.resistivity,
+        out[key] = _region_ripple_loss(
+            reg, reg.b_per_psi * (rms_gap if key == "pwm_iron_rotor" else rms_psi), f
         )
     if data.magnet is None:
         out["pwm_magnet"] = np.zeros_like(out["pwm_copper"])
@@ -383,17 +383,7 @@ def _losses_fe_paths(data: PwmLossData, spectrum: RippleSpectrum, r_dc, winding_
         return np.sqrt(2.0 * (g_d**2 * ms_d + g_q**2 * ms_q))
 
     for key, reg in data.iron.items():
-        out[key] = ripple_iron_loss(
-            b_peak(key),
-            f,
-            reg.mass,
-            reg.k_h,
-            reg.alpha,
-            reg.k_e,
-            reg.k_a,
-            reg.thickness,
-            reg.resistivity,
-        )
+        out[key] = _region_ripple_loss(reg, b_peak(key), f)
     if data.magnet is None or "pwm_magnet" not in data.fe_paths:
         out["pwm_magnet"] = np.zeros_like(out["pwm_copper"])
     else:
