@@ -352,11 +352,7 @@ def calibration_data_from_toml(text: str, design=None, origin: str = "<string>")
 
 def load_calibration_data(path: str | Path, design=None) -> CalibrationData:
     """Read and validate a calibration data file (see the module docstring)."""
-    path = Path(path)
-    if not path.is_file():
-        raise DesignError("--data", str(path), "must be an existing calibration data file")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise DesignError("--data", str(path), "must be UTF-8 text") from None
+    from pipeline.io.inputs import read_text
+
+    text = read_text(path, "--data")  # size, regular file, UTF-8: one-line errors
     return calibration_data_from_toml(text, design, str(path))

@@ -234,8 +234,11 @@ class MagnetostaticSolver:
         lin_data = np.bincount(self._pos[:, :, lin].ravel(), ke_lin.ravel(), minlength=ukeys.size)
         self.k_lin = csr_matrix((lin_data, (self._rows, self._cols)), shape=(ndof, ndof))
         self._lin_data = lin_data
-        self._g_nl = np.ascontiguousarray(grads[:, :, self.nl])
-        self._dx_nl = dx[self.nl]
+        g_nl, dx_nl = grads[:, :, self.nl], dx[self.nl]
+        if p == 1:  # P1 gradients are constant on a triangle: one point integrates exactly
+            g_nl, dx_nl = g_nl[..., :1], dx_nl.sum(axis=1, keepdims=True)
+        self._g_nl = np.ascontiguousarray(g_nl)
+        self._dx_nl = dx_nl
         self._gg_nl = np.einsum("ixeq,jxeq->ijeq", self._g_nl, self._g_nl)
         self._dofs_nl = self.dofs[:, self.nl]
         self._curve_groups = [
