@@ -13,11 +13,10 @@ from pipeline.drive.gearbox import Gearbox, drag_loss
 from pipeline.drive.inverter import SIC_1200V_450A
 from pipeline.maps.efficiency import (
     EfficiencyOptions,
-    add_efficiency_arguments,
     drive_unit_maps,
-    options_from_args,
     run_efficiency_stage,
 )
+from pipeline.maps.efficiency_args import add_efficiency_arguments, options_from_args
 from pipeline.maps.linear import GEN5_LIKE, example_machine
 from pipeline.maps.protocol import LOSS_KEYS
 from pipeline.maps.strategy import operating_strategy

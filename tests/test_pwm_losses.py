@@ -24,10 +24,9 @@ from pipeline.losses.pwm import (
 )
 from pipeline.maps.efficiency import (
     EfficiencyOptions,
-    add_efficiency_arguments,
-    options_from_args,
     run_efficiency_stage,
 )
+from pipeline.maps.efficiency_args import add_efficiency_arguments, options_from_args
 from pipeline.maps.linear import GEN5_LIKE, example_machine
 from pipeline.maps.pwm import PWM_LOSS_KEYS, pwm_losses, pwm_settings
 from pipeline.verification.pwm_cases import saturating_map

@@ -30,10 +30,9 @@ from pipeline.constants import ZERO_CELSIUS
 from pipeline.drive.vehicle import load_vehicle
 from pipeline.errors import DesignError
 from pipeline.maps.efficiency import (
-    add_efficiency_arguments,
-    options_from_args,
     run_efficiency_stage,
 )
+from pipeline.maps.efficiency_args import add_efficiency_arguments, options_from_args
 from pipeline.maps.model import MachineMap
 
 __all__ = ["add_map_arguments", "cmd_map", "flux_figures", "STAGES"]
