@@ -1,7 +1,7 @@
 """Speed and mesh convergence of one motor operating point (prints figures; not a test).
 
 Per design (prius_2004, gen5_eesm, zoe_eesm) and mesh level (ci, fine): unknowns, Newton
-iterations, wall time per nonlinear solve over a 12-position sweep (60 el. deg) with warm
+iterations, Jacobian factorisations, CPU time per nonlinear solve over a 12-position sweep (60 el. deg) with warm
 starts and the cached sparsity pattern / symbolic factorisation, solves per second, and
 the ratio to a naive fresh solve at each position (cold start from A = 0 and a new
 pattern + symbolic analysis, i.e. the solver's pattern cache cleared). Then the mean
@@ -32,11 +32,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from geometries.settings import MeshSettings  # noqa: E402
 from pipeline.design import load_design  # noqa: E402
-from pipeline.em.constraints import build_constraints  # noqa: E402
 from pipeline.em.machine import machine_model, run_case, solve_position  # noqa: E402
 from pipeline.em.park import abc_from_dq  # noqa: E402
 
 DESIGNS = ("prius_2004", "gen5_eesm", "zoe_eesm")
+#: issue 16 (2026-12-04): s per nonlinear position in a 12-position sweep, (figure then,
+#: target), measured with this benchmark on the 2-core machine before the speed work
+ISSUE16 = {("prius_2004", "ci"): (0.030, 0.015), ("prius_2004", "fine"): (0.167, 0.08)}
 POSITIONS = 12
 RATED_FRACTION = 250.0 / 325.0
 #: reference mesh: about 2.7x the fine level's unknowns (Prius: 29.8k vs 11.1k)
@@ -63,25 +65,26 @@ def sweep_timing(name: str, level, i_d: float, i_q: float, i_f: float) -> dict:
     step = max(1, int(round(np.pi / 3 / POSITIONS / (m.design.pole_pairs * m.interface.pitch))))
     ks = [int(k) for k in m.k0 + step * np.arange(POSITIONS)]
     currents = [abc_from_dq(i_d, i_q, m.theta_el(k)) for k in ks]
-    ties = m.static_ties + [m.interface.ties(ks[0], antiperiodic=m.antiperiodic)]
-    n_red = build_constraints(m.solver.basis.N, m.dirichlet, ties).n_reduced
+    n_red = m.constraints(ks[0]).n_reduced
     # warm-up: one pass fills the pattern cache (as any sweep after the first would)
     a = None
     for k, i in zip(ks, currents, strict=True):
         a = solve_position(m, k, i, i_f, a0=a).a
-    warm_t, warm_it, a = [], [], None
+    warm_t, warm_it, warm_f, a = [], [], [], None
     for k, i in zip(ks, currents, strict=True):
-        t0 = time.perf_counter()
+        t0 = time.process_time()  # CPU: steadier than wall time on a shared machine
         res = solve_position(m, k, i, i_f, a0=a)
-        warm_t.append(time.perf_counter() - t0)
+        warm_t.append(time.process_time() - t0)
         warm_it.append(res.iterations)
+        warm_f.append(res.factorizations)
         a = res.a
     cold_t, cold_it = [], []
     for k, i in zip(ks, currents, strict=True):
         m.solver._cache.clear()  # naive: new pattern and symbolic factorisation
-        t0 = time.perf_counter()
+        m._constraints.clear()  # and new constraints
+        t0 = time.process_time()
         res = solve_position(m, k, i, i_f, a0=None)
-        cold_t.append(time.perf_counter() - t0)
+        cold_t.append(time.process_time() - t0)
         cold_it.append(res.iterations)
     return {
         "dofs": m.solver.ndof,
@@ -89,6 +92,7 @@ def sweep_timing(name: str, level, i_d: float, i_q: float, i_f: float) -> dict:
         "backend": m.solver.backend,
         "warm_s": float(np.mean(warm_t)),
         "warm_it": float(np.mean(warm_it)),
+        "warm_factor": float(np.mean(warm_f)),
         "cold_s": float(np.mean(cold_t)),
         "cold_it": float(np.mean(cold_it)),
     }
@@ -101,17 +105,21 @@ def main(argv: list[str]) -> None:
           f"{POSITIONS} positions over 60 el. deg, Newton tol 1e-8")  # fmt: skip
     print(
         f"{'design':11s} {'level':5s} {'unknowns':>8s} {'backend':>8s} {'Newton':>6s} "
-        f"{'s/solve':>8s} {'solves/s':>8s} {'naive Newton':>12s} {'naive s':>8s} {'speed-up':>8s}"
+        f"{'factor':>6s} {'s/solve':>8s} {'solves/s':>8s} {'naive Newton':>12s} {'naive s':>8s} "
+        f"{'speed-up':>8s}  issue 16: then, target, now/target"
     )
     conv = {}
     for name in names:
         i_d, i_q, i_f = rated_point(name)
         for level in ("ci", "fine"):
             t = sweep_timing(name, level, i_d, i_q, i_f)
+            ref = ISSUE16.get((name, level))
+            vs = f"  {ref[0]:.3f} s, {ref[1]:.3f} s, {t['warm_s'] / ref[1]:.2f}" if ref else ""
             print(
                 f"{name:11s} {level:5s} {t['unknowns']:8d} {t['backend']:>8s} "
-                f"{t['warm_it']:6.1f} {t['warm_s']:8.3f} {1 / t['warm_s']:8.1f} "
-                f"{t['cold_it']:12.1f} {t['cold_s']:8.3f} {t['cold_s'] / t['warm_s']:7.2f}x"
+                f"{t['warm_it']:6.1f} {t['warm_factor']:6.1f} {t['warm_s']:8.3f} "
+                f"{1 / t['warm_s']:8.1f} {t['cold_it']:12.1f} {t['cold_s']:8.3f} "
+                f"{t['cold_s'] / t['warm_s']:7.2f}x{vs}"
             )
         rows = {}
         for level in ("ci", "fine") + ((REFERENCE,) if with_ref else ()):

@@ -46,3 +46,32 @@ def test_convergence_error_carries_history(ring):
     assert len(hist) == 3
     assert hist[0] == pytest.approx(1.0)
     assert hist[-1] > 1e-3
+
+
+def test_recycled_factor_steps_match_plain_newton(ring):
+    # Independent computation: the same ring solved by plain Newton (every step factorised)
+    # and with recycled-factor CG steps. Both stop at ||r|| <= 1e-10 ||r(0)||, so the two
+    # solutions differ by at most ~1e-10 relative (J^-1 bounded); 1e-8 leaves margin.
+    from pipeline.em.solver import MagnetostaticSolver
+
+    plain_solver = MagnetostaticSolver(ring.solver.problem, recycle_iterations=0)
+    j = ring.current_density(20000.0)
+    plain = plain_solver.solve(ring.constraints, current_density=j, tol=1e-10)
+    recycled = ring.solver.solve(ring.constraints, current_density=j, tol=1e-10)
+    assert plain.residuals[-1] <= 1e-10 and recycled.residuals[-1] <= 1e-10
+    assert plain.factorizations == plain.iterations
+    # Deep saturation from zero: 9-10 Newton steps; the recycled factor must take some.
+    assert recycled.factorizations < plain.factorizations
+    assert_allclose(recycled.a, plain.a, rtol=0, atol=1e-8 * np.abs(plain.a).max())
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [({"recycle_iterations": -1}, "recycle_iterations"), ({"recycle_rtol": 1.0}, "recycle_rtol")],
+)
+def test_recycle_settings_validated(ring, kwargs, field):
+    from pipeline.em.solver import MagnetostaticSolver
+    from pipeline.errors import DesignError
+
+    with pytest.raises(DesignError, match=field):
+        MagnetostaticSolver(ring.solver.problem, **kwargs)

@@ -74,11 +74,12 @@ def plot_calibration(result: CalibrationResult, path: Path) -> Path:
     rows = result.data.measurements
     kinds = [k for k in dict.fromkeys(m.kind for m in rows)]
     xkey = {"back_emf": "speed_rpm", "locked_rotor_torque": "current_dc_A",
-            "no_load_loss": "speed_rpm", "phase_resistance": "temperature_C"}  # fmt: skip
+            "no_load_loss": "speed_rpm", "phase_resistance": "temperature_C",
+            "stator_lamination_mass": None}  # fmt: skip
     fig, axes = plt.subplots(1, len(kinds) + 1, figsize=(4.2 * (len(kinds) + 1), 3.8))
     for ax, kind in zip(axes, kinds, strict=False):
         ms = [m for m in rows if m.kind == kind]
-        x = [m.condition(xkey[kind]) for m in ms]
+        x = [m.condition(xkey[kind]) if xkey[kind] else i for i, m in enumerate(ms)]
         for role, mk in (("calibration", "s"), ("validation", "o")):
             sel = [i for i, m in enumerate(ms) if m.role == role]
             if sel:
@@ -90,7 +91,7 @@ def plot_calibration(result: CalibrationResult, path: Path) -> Path:
                 color="tab:red", label="model before")  # fmt: skip
         ax.plot([x[i] for i in order], [result.after[ms[i].name] for i in order], "+-",
                 color="tab:blue", label="model calibrated")  # fmt: skip
-        ax.set(xlabel=xkey[kind], ylabel=f"{kind} [{ms[0].unit}]", title=kind)
+        ax.set(xlabel=xkey[kind] or "row", ylabel=f"{kind} [{ms[0].unit}]", title=kind)
         ax.legend(fontsize=7)
     ax = axes[-1]
     for role, color in (("calibration", "tab:blue"), ("validation", "tab:green")):

@@ -38,7 +38,8 @@ Measurement kinds (:data:`KINDS`) and their conditions:
   read off a measured curve is), ``magnet_temperature_C``;
 * ``no_load_loss``: spinning open-circuit loss [W] (iron, magnets, bearings, windage) at
   ``speed_rpm`` and ``magnet_temperature_C``;
-* ``phase_resistance``: DC phase resistance [ohm] at ``temperature_C``.
+* ``phase_resistance``: DC phase resistance [ohm] at ``temperature_C``;
+* ``stator_lamination_mass``: mass of the stator lamination stack [kg] (teardown).
 
 Everything is checked before any solve; a bad file gives a one-line
 :class:`~pipeline.errors.DesignError` naming the field, the value and the rule. Refused:
@@ -97,6 +98,7 @@ KINDS = {
     ),
     "no_load_loss": MeasurementKind("W", ("speed_rpm",), ("magnet_temperature_C",)),
     "phase_resistance": MeasurementKind("ohm", ("temperature_C",)),
+    "stator_lamination_mass": MeasurementKind("kg", ()),
 }
 
 _MEASUREMENT_KEYS = {"name", "kind", "role", "value", "uncertainty", "unit", "source", "note"}

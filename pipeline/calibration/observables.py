@@ -18,7 +18,9 @@ layer, cached by content hash like every other task):
   (:func:`pipeline.maps.losses.point_losses`, the flux map's sampling) evaluated at the
   speed's frequency, plus bearings and windage (:func:`pipeline.maps.model.mechanical_data`).
 
-``phase_resistance`` needs no field solution (:func:`pipeline.maps.model.phase_resistance_dc`).
+``phase_resistance`` (:func:`pipeline.maps.model.phase_resistance_dc`) and
+``stator_lamination_mass`` (closed-form core area x stack length x stacking factor x density)
+need no field solution.
 
 Current angle: with the amplitude-invariant Park transform at the rotor's electrical angle
 ``theta`` (d-axis from phase A's axis), a DC current vector at angle ``alpha`` in the
@@ -194,6 +196,13 @@ def prediction(measurement, design, values: dict | None) -> float:
         from pipeline.maps.model import phase_resistance_dc
 
         return float(phase_resistance_dc(design, ZERO_CELSIUS + measurement.condition("temperature_C")))
+    if kind == "stator_lamination_mass":
+        from geometries.areas import analytic_areas
+        from pipeline.materials import load_material
+
+        st = design.stator
+        area = analytic_areas(design, 1)["stator_core"]  # whole machine [m^2]
+        return float(area * st.stack_length * st.stacking_factor * load_material(st.material).density)
     if values is None:
         return math.nan
     if kind == "back_emf":

@@ -78,7 +78,9 @@ class BHCurve:
         slopes[-1] = min(1.0 / MU_0, 3.0 * last_secant)
         object.__setattr__(self, "b", b)
         object.__setattr__(self, "h", h)
-        object.__setattr__(self, "_spline", CubicHermiteSpline(b, h, slopes, extrapolate=False))
+        spline = CubicHermiteSpline(b, h, slopes, extrapolate=False)
+        object.__setattr__(self, "_spline", spline)
+        object.__setattr__(self, "_coefficients", np.ascontiguousarray(spline.c.T))
 
     @property
     def initial_reluctivity(self) -> float:
@@ -90,14 +92,19 @@ class BHCurve:
         b = np.asarray(b, dtype=float)
         bmax = self.b[-1]
         # Horner on the spline's local cubic coefficients (faster than PPoly.__call__).
-        k = np.clip(np.searchsorted(self.b, b, side="right") - 1, 0, self.b.size - 2)
-        t = np.minimum(b, bmax) - self.b[k]
-        c = self._spline.c[:, k]
-        h = ((c[0] * t + c[1]) * t + c[2]) * t + c[3]
-        dh = (3.0 * c[0] * t + 2.0 * c[1]) * t + c[2]
+        k = np.searchsorted(self.b, b, side="right")
+        k -= 1
+        np.clip(k, 0, self.b.size - 2, out=k)
+        t = np.minimum(b, bmax)
+        t -= self.b[k]
+        c = self._coefficients[k]  # (..., 4): one gather for the four coefficients
+        c0, c1, c2, c3 = c[..., 0], c[..., 1], c[..., 2], c[..., 3]
+        h = ((c0 * t + c1) * t + c2) * t + c3
+        dh = (3.0 * c0 * t + 2.0 * c1) * t + c2
         beyond = b > bmax
-        h = np.where(beyond, self.h[-1] + (b - bmax) / MU_0, h)
-        dh = np.where(beyond, 1.0 / MU_0, dh)
+        if beyond.any():
+            h = np.where(beyond, self.h[-1] + (b - bmax) / MU_0, h)
+            dh = np.where(beyond, 1.0 / MU_0, dh)
         return h, dh
 
     def flux_density(self, h: np.ndarray, tol: float = 1e-12) -> np.ndarray:
@@ -122,14 +129,20 @@ class BHCurve:
         small = b < _B_TINY
         return np.where(small, dh, h / np.where(small, 1.0, b))
 
-    def nu_and_derivative(self, b2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """nu(b2) [m/H] and dnu/db2 [m/(H T^2)] in one evaluation of the spline."""
+    def nu_and_derivative(self, b2: np.ndarray, out=None) -> tuple[np.ndarray, np.ndarray]:
+        """nu(b2) [m/H] and dnu/db2 [m/(H T^2)] in one evaluation of the spline (written
+        into the pair of arrays ``out`` if given)."""
         b = np.sqrt(np.asarray(b2, dtype=float))
         h, dh = self.field_strength(b)
         small = b < _B_TINY
-        bs = np.where(small, 1.0, b)
-        nu = np.where(small, dh, h / bs)
-        dnu = np.where(small, 0.0, (bs * dh - h) / (2.0 * bs**3))
+        nu, dnu = (np.empty_like(b), np.empty_like(b)) if out is None else out
+        if small.any():
+            bs = np.where(small, 1.0, b)
+            nu[...] = np.where(small, dh, h / bs)
+            dnu[...] = np.where(small, 0.0, (bs * dh - h) / (2.0 * bs**3))
+        else:
+            np.divide(h, b, out=nu)
+            np.divide(b * dh - h, 2.0 * b * b * b, out=dnu)
         return nu, dnu
 
     def dnu_db2(self, b2: np.ndarray) -> np.ndarray:

@@ -44,6 +44,7 @@ from pipeline.constants import MU_0
 from pipeline.design import Design, load_design, magnet_remanence
 from pipeline.em.bh import BHCurve
 from pipeline.em.constraints import (
+    Constraints,
     boundary_dofs,
     build_constraints,
     periodic_ties,
@@ -110,6 +111,29 @@ class MachineModel:
     rotor_elements: np.ndarray  # elements inside the sliding radius (rotor frame)
     magnet_temperature_C: float
     sector: bool
+    band_basis: object = None  # the solver's basis restricted to ``band`` (torque)
+    _constraints: dict = field(default_factory=dict, repr=False)  # pitch count -> Constraints
+
+    def constraints(self, k: int) -> Constraints:
+        """Constraints at pitch count ``k`` (built once per position and kept)."""
+        k = int(k)
+        if k not in self._constraints:
+            ties = self.static_ties + [self.interface.ties(k, antiperiodic=self.antiperiodic)]
+            self._constraints[k] = build_constraints(self.solver.basis.N, self.dirichlet, ties)
+            if len(self._constraints) > self.solver.cache_size:  # as many as factorisations
+                self._constraints.pop(next(iter(self._constraints)))
+        return self._constraints[k]
+
+    def torque(self, a: np.ndarray) -> float:
+        """Arkkio torque [N m] per sector of the A_z dofs ``a`` over the air-gap band."""
+        return arkkio_torque(
+            self.band_basis,
+            a,
+            np.arange(self.band.size),
+            self.radii["sliding"],
+            self.radii["band_outer"],
+            self.design.stack_length,
+        )
 
     def theta_el(self, k: int) -> float:
         """Electrical angle [rad] of pole 0's d-axis from phase A's axis at pitch count k."""
@@ -217,6 +241,7 @@ def _model_cached(
         field_coils=fields,
         remanence=rem,
         band=np.asarray(sub["airgap_band"]),
+        band_basis=basis.with_elements(np.asarray(sub["airgap_band"])),
         radii=dict(mm.info["radii"]),
         k0=k0,
         phase_axis=axis,
@@ -427,9 +452,7 @@ def solve_position(m: MachineModel, k: int, i_abc, i_f: float = 0.0, a0=None, to
         cur[idx] = m.turns_per_coil * i_abc[ph] * sg / (m.parallel_paths * area)
     for idx, area, sg in m.field_coils:
         cur[idx] = m.field_turns * i_f * sg / area
-    ties = m.static_ties + [m.interface.ties(int(k), antiperiodic=m.antiperiodic)]
-    cons = build_constraints(m.solver.basis.N, m.dirichlet, ties)
-    return m.solver.solve(cons, current_density=cur, a0=a0, tol=tol)
+    return m.solver.solve(m.constraints(k), current_density=cur, a0=a0, tol=tol)
 
 
 #: largest current magnitude a solve accepts, in multiples of the design's rated peak phase
@@ -524,8 +547,8 @@ def run_case(
         i_ph = abc_from_dq(i_d, i_q, theta)
         res = solve_position(m, int(k), i_ph, i_f, a0=a_prev, tol=tol)
         a_prev = res.a
-        torque = arkkio_torque(basis, res.a, m.band, m.radii["sliding"], m.radii["band_outer"], L)
-        a_int = np.asarray((basis.interpolate(res.a) * basis.dx).sum(axis=1))  # [Wb]
+        torque = m.torque(res.a)
+        a_int = np.einsum("ie,ie->e", res.a[m.solver.dofs], m.solver.phi_int)  # int A dS [Wb]
         for idx, area, ph, sg in m.coils:
             psi_abc[ph, j] += (
                 m.n_sectors * L * m.turns_per_coil / m.parallel_paths * sg * a_int[idx].sum() / area

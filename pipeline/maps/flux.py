@@ -203,6 +203,8 @@ def _flux_point(design, level: str, operating_point: dict, with_losses: bool) ->
     from pipeline.maps.losses import point_losses
 
     kw = _case_kwargs(operating_point)  # span_el: the op's span_el_rad, default pi/3
+    if "newton_tolerance" in operating_point:  # a study variant's solver setting (pipeline.study)
+        kw["tol"] = float(operating_point["newton_tolerance"])
     if design.kind != "eesm" and "magnet_temperature_C" not in operating_point:
         raise DesignError(
             "operating point", operating_point, "a PM map point needs magnet_temperature_C"

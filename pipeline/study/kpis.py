@@ -134,7 +134,9 @@ def design_masses(design) -> dict[str, float]:
         return load_material(name).density
 
     out = {
-        "stator_core": core_mass(areas["stator_core"], length, st.stacking_factor, rho(st.material)),
+        "stator_core": core_mass(
+            areas["stator_core"], length, st.stacking_factor, rho(st.material)
+        ),
         "rotor_core": core_mass(
             areas["rotor_core"], length, rotor.stacking_factor, rho(rotor.material)
         ),
