@@ -1,10 +1,11 @@
 """Speed and mesh convergence of one motor operating point (prints figures; not a test).
 
 Per design (prius_2004, gen5_eesm, zoe_eesm) and mesh level (ci, fine): unknowns, Newton
-iterations, Jacobian factorisations, CPU time per nonlinear solve over a 12-position sweep (60 el. deg) with warm
-starts and the cached sparsity pattern / symbolic factorisation, solves per second, and
-the ratio to a naive fresh solve at each position (cold start from A = 0 and a new
-pattern + symbolic analysis, i.e. the solver's pattern cache cleared). Then the mean
+iterations, Jacobian factorisations, CPU time per nonlinear solve over a 12-position sweep
+(60 el. deg) with warm starts and the cached sparsity pattern / symbolic factorisation,
+solves per second, the ratio to a naive fresh solve at each position (cold start from
+A = 0 and a new pattern + symbolic analysis, i.e. the solver's pattern cache cleared), and
+for the Prius the issue 16 figure, its target and the ratio now/target. Then the mean
 torque and psi_d at the rated point on ci, fine and a finer reference mesh ("xfine",
 built with smaller size factors through geometries.settings.MeshSettings), with the
 errors of ci and fine against it and a Richardson estimate of the converged value.

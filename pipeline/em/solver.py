@@ -475,7 +475,10 @@ class MagnetostaticSolver:
         linear = self.nl.size == 0
         a = np.zeros(constraints.n_reduced)
         full0 = constraints.expand(a)
-        r = constraints.reduce(self._residual_full(full0, f))
+        if constraints.offset.any():
+            r = constraints.reduce(self._residual_full(full0, f))
+        else:  # A = 0: K(0) 0 - f (no B-H evaluation needed)
+            r = constraints.reduce(-f)
         scale = float(np.linalg.norm(r))
         if scale == 0.0:
             return MagnetostaticResult(full0, 0, (0.0,))
