@@ -157,7 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="build even beyond pipeline.mesh.MAX_MESH_ELEMENTS (estimated before gmsh)",
     )
-    from pipeline.em.machine import add_case_arguments, cmd_case
+    from pipeline.commands.case import add_case_arguments, cmd_case
 
     p = add("case", cmd_case, "one operating point over rotor positions: torque, flux linkages")
     add_case_arguments(p)

@@ -10,8 +10,9 @@ import pytest
 import xarray as xr
 from numpy.testing import assert_allclose
 
+from pipeline.commands.case import add_case_arguments, cmd_case
 from pipeline.design import load_design
-from pipeline.em.machine import add_case_arguments, cmd_case, run_case
+from pipeline.em.machine import run_case
 from pipeline.em.park import abc_from_dq, dq_from_abc, dq_torque
 from pipeline.errors import DesignError
 from pipeline.io.store import netcdf_engine

@@ -155,7 +155,7 @@ def test_map_positions_and_overload(tmp_path):
 # --- case -----------------------------------------------------------------------------------
 def test_case_current_limits():
     """1e9 A: refused by the library (20 x rating) even with --allow-overload."""
-    from pipeline.em.machine import _check_inputs
+    from pipeline.em.machine import check_case_inputs as _check_inputs
 
     d = load_design("prius_2004")
     with pytest.raises(DesignError, match="20 x the rated 325"):

@@ -1,0 +1,2 @@
+"""The command layer: argparse, printing and file writing for the ``edrive`` verbs that
+have moved out of the library (see docs/architecture.md)."""
