@@ -348,7 +348,7 @@ def add_sweep_arguments(parser) -> None:
 
 def cmd_sweep(args) -> int:
     """Run a sweep; exit 0 if every task succeeded, 1 if any failed, 2 on bad input, 130 if interrupted."""
-    from pipeline.cli import results_dir
+    from pipeline.io.paths import results_dir
     from pipeline.study.spec import is_study_file
 
     if is_study_file(args.workflow):  # compute = "study": a design study (pipeline.study)

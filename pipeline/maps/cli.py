@@ -280,7 +280,7 @@ def map_magnet_temperatures(design, args) -> tuple[tuple[float, ...], float | No
 def run_flux_stage(design, args) -> tuple[dict, list[str], object]:
     """Compute/reuse the map, write flux.nc and the PNGs; (summary, lines, the MachineMap
     built from it, read at the efficiency stage's magnet temperature)."""
-    from pipeline.cli import results_dir
+    from pipeline.io.paths import results_dir
     from pipeline.io.store import write_dataset
     from pipeline.maps.flux import compute_flux_map
 
@@ -361,8 +361,8 @@ def run_flux_stage(design, args) -> tuple[dict, list[str], object]:
 
 def cmd_map(args) -> int:
     """``edrive map``: run the stages; exit 1 if a map point failed."""
-    from pipeline.cli import results_dir
     from pipeline.design import load_design
+    from pipeline.io.paths import results_dir
 
     if not getattr(args, "verbose", False):
         from pipeline.sweep import quiet_dask_logs

@@ -546,7 +546,7 @@ def compute_flux_map(
     from pipeline.sweep import run_sweep
 
     if results_root is None:
-        from pipeline.cli import results_dir
+        from pipeline.io.paths import results_dir
 
         results_root = results_dir()
     grid = grid or default_grid(design)

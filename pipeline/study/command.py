@@ -13,8 +13,8 @@ __all__ = ["cmd_study"]
 def cmd_study(args) -> int:
     """Run a study; exit 0 if every variant completed, 1 if any failed or was infeasible,
     2 on bad input, 130 if interrupted (everything finished is kept; rerun to resume)."""
-    from pipeline.cli import results_dir
     from pipeline.cluster import check_where, quiet_dask_logs
+    from pipeline.io.paths import results_dir
     from pipeline.study.run import StudyProgress, run_study
     from pipeline.study.spec import estimate_cpu_hours, load_study
 

@@ -166,8 +166,9 @@ def _c(t: float) -> float:
 
 
 def cmd_thermal(args) -> int:
-    from pipeline.cli import _emit, results_dir
+    from pipeline.cli import _emit
     from pipeline.design import load_design
+    from pipeline.io.paths import results_dir
     from pipeline.mesh import get_mesh
     from pipeline.thermal import envelope as ev
     from pipeline.thermal.machine import Cooling, MachineThermalModel, ThermalLimits

@@ -423,7 +423,7 @@ def _magnet_nodes(machine_map) -> tuple[float, ...]:
 
 def maps_folder(design_name: str, level: str) -> Path:
     """``results/maps/<design>-<level>/`` (honours ``EDRIVE_RESULTS_DIR``)."""
-    from pipeline.cli import results_dir
+    from pipeline.io.paths import results_dir
 
     return results_dir() / "maps" / f"{design_name}-{level}"
 

@@ -124,7 +124,7 @@ def _terminal_table(rows) -> list[str]:
 
 def cmd_validate(args) -> int:
     """Run the cases, write the report; exit 1 if any check fails (2 on bad input)."""
-    from pipeline.cli import results_dir
+    from pipeline.io.paths import results_dir
 
     designs = _designs(args.designs)
     if args.update_golden:
