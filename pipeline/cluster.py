@@ -31,6 +31,8 @@ __all__ = [
     "wait_for_first_job",
     "check_scheduler_address",
     "connect_scheduler",
+    "open_client",
+    "close_quietly",
     "check_where",
     "START_TIMEOUT_S",
     "CONNECT_TIMEOUT_S",
@@ -349,6 +351,33 @@ def connect_scheduler(client_cls, address: str, timeout_s: float = CONNECT_TIMEO
             f"no Dask scheduler answered within {timeout_s:g} s ({type(exc).__name__})",
         ) from None
 
+
+
+def open_client(client=None, scheduler: str | None = None, cluster_file=None):
+    """(client, objects the caller must close): ``client`` as given, else a client of the
+    ``scheduler`` address, else of a dask-jobqueue cluster from ``cluster_file``, else of a
+    :func:`local_cluster`. One place for every Dask user (sweeps, studies, calibration)."""
+    from distributed import Client
+
+    if client is not None:
+        return client, []
+    if scheduler:
+        c = connect_scheduler(Client, scheduler)
+        return c, [c]
+    cluster = jobqueue_cluster(cluster_file) if cluster_file else local_cluster()
+    c = Client(cluster)
+    return c, [c, cluster]
+
+
+def close_quietly(objects, log=None) -> None:
+    """Close clients and clusters in order; a failure to close is logged, never raised (it
+    must not hide the outcome of the work they ran)."""
+    for obj in objects:
+        try:
+            obj.close()
+        except Exception:  # noqa: BLE001 - see the docstring
+            if log is not None:
+                log.debug("closing %s failed", obj, exc_info=True)
 
 def check_where(scheduler: str | None, cluster_file: str | None) -> None:
     """Validate ``--scheduler`` / ``--cluster`` before any work (address form; the cluster

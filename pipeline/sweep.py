@@ -33,9 +33,10 @@ import pipeline.tasks  # noqa: F401 - registers the built-in task kinds
 from pipeline.cluster import (
     WORKER_ENV,
     check_where,
-    connect_scheduler,
+    close_quietly,
     jobqueue_cluster,
     local_cluster,
+    open_client,
     quiet_dask_logs,
 )
 from pipeline.errors import DesignError, WorkflowError
@@ -145,7 +146,7 @@ def run_sweep(
     after each record is written (progress display, tests); a KeyboardInterrupt from it or
     from Ctrl-C stops the sweep with everything written kept (``summary.interrupted``).
     """
-    from distributed import Client, as_completed
+    from distributed import as_completed
 
     t0 = time.perf_counter()
     store = ResultStore(Path(results_root) / workflow.name)
@@ -169,14 +170,7 @@ def run_sweep(
     own: list = []
     try:
         if todo:
-            if client is None:
-                if scheduler:
-                    client = connect_scheduler(Client, scheduler)
-                else:
-                    cluster = jobqueue_cluster(cluster_file) if cluster_file else local_cluster()
-                    own.append(cluster)
-                    client = Client(cluster)
-                own.insert(0, client)
+            client, own = open_client(client, scheduler, cluster_file)
             summary.dashboard = getattr(client, "dashboard_link", None)
             _submit_and_collect(client, as_completed, workflow, todo, store, summary, on_result)
     except KeyboardInterrupt:
@@ -186,11 +180,7 @@ def run_sweep(
         # say nothing the interrupted summary does not
         logging.getLogger("distributed").setLevel(logging.ERROR)
     finally:
-        for obj in own:
-            try:
-                obj.close()
-            except Exception:  # noqa: BLE001 - closing must not hide the sweep's outcome
-                log.debug("closing %s failed", obj, exc_info=True)
+        close_quietly(own, log)
     if gather_dataset and not summary.interrupted:
         summary.dataset_path = str(gather(workflow, store))
     summary.elapsed_s = time.perf_counter() - t0

@@ -74,27 +74,17 @@ class Evaluator:
 
     def _client(self):
         if self.client is None:
-            from distributed import Client
-
-            from pipeline.sweep import jobqueue_cluster, local_cluster, quiet_dask_logs
+            from pipeline.cluster import open_client, quiet_dask_logs
 
             quiet_dask_logs()
-            if self.scheduler:
-                self.client = Client(self.scheduler)
-            else:
-                cluster = jobqueue_cluster(self.cluster_file) if self.cluster_file else local_cluster()
-                self._own.append(cluster)
-                self.client = Client(cluster)
-            self._own.insert(0, self.client)
+            self.client, self._own = open_client(None, self.scheduler, self.cluster_file)
         return self.client
 
     def close(self) -> None:
-        for obj in self._own:
-            try:
-                obj.close()
-            except Exception:  # noqa: BLE001 - closing must not hide the result
-                log.debug("closing %s failed", obj, exc_info=True)
-        self._own.clear()
+        from pipeline.cluster import close_quietly
+
+        close_quietly(self._own, log)
+        self._own = []
 
     def values(self, xs: list[np.ndarray], rows=None) -> list[dict[str, float]]:
         """{measurement name: model value} for each parameter vector in ``xs``."""

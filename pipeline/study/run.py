@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pipeline
+from pipeline.cluster import close_quietly, open_client
 from pipeline.io.store import ResultStore, task_hash
 from pipeline.io.tables import canonical
 from pipeline.study.spec import DEFAULT_NEWTON_TOLERANCE, SECONDS_PER_VARIANT_POST, StudySpec
@@ -303,22 +304,6 @@ def _record(plan: VariantPlan, outcome: str, **extra) -> dict:
     }
 
 
-def _open_client(client, scheduler, cluster_file):
-    """(client, objects to close): the given client, a scheduler, a jobqueue or local cluster."""
-    from distributed import Client
-
-    from pipeline.cluster import connect_scheduler, jobqueue_cluster, local_cluster
-
-    if client is not None:
-        return client, []
-    if scheduler:
-        c = connect_scheduler(Client, scheduler)
-        return c, [c]
-    cluster = jobqueue_cluster(cluster_file) if cluster_file else local_cluster()
-    c = Client(cluster)
-    return c, [c, cluster]
-
-
 class _Run:
     """State of one study run on the client (progress counts, pending post futures)."""
 
@@ -492,7 +477,7 @@ def run_study(
     own: list = []
     try:
         if todo:
-            run.client, own = _open_client(client, scheduler, cluster_file)
+            run.client, own = open_client(client, scheduler, cluster_file)
             s.dashboard = getattr(run.client, "dashboard_link", None)
             stored = set()
             for k in tasks if resume else ():
@@ -538,11 +523,7 @@ def run_study(
     finally:
         if run.client is not None and run.post:
             run.client.cancel(list(run.post))
-        for obj in own:
-            try:
-                obj.close()
-            except Exception:  # noqa: BLE001 - closing must not hide the study's outcome
-                log.debug("closing %s failed", obj, exc_info=True)
+        close_quietly(own, log)
     run.show(force=True)
     s.wall_time_s = time.perf_counter() - t0
     if write_outputs and not s.interrupted:
