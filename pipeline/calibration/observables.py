@@ -216,23 +216,13 @@ def prediction(measurement, design, values: dict | None) -> float:
 
 def _no_load_loss(design, values: dict, speed_rpm: float) -> float:
     """Iron + magnet (FE coefficients at f = p n / 60) + bearings + windage [W]."""
-    from pipeline.losses import mechanical
     from pipeline.maps.losses import losses_at_frequency
-    from pipeline.maps.model import mechanical_data
+    from pipeline.maps.model import mechanical_loss
 
     coeffs = {k: v[0] for k, v in values.items()}
     at_f = losses_at_frequency(coeffs, design.pole_pairs * speed_rpm / 60.0)
     em = float(sum(np.asarray(v, float) for v in at_f.values()))
-    omega = speed_rpm * 2 * math.pi / 60
-    md = mechanical_data(design)
-    load = md.rotor_mass * 9.80665 / md.n_bearings
-    mech = md.n_bearings * mechanical.bearing_friction_loss(
-        omega, load, md.bearing_bore, md.bearing_mu
-    ) + mechanical.windage_loss(
-        omega, design.rotor.outer_radius, design.stack_length, design.airgap,
-        roughness=md.roughness,
-    )  # fmt: skip
-    return em + float(mech)
+    return em + float(mechanical_loss(design, speed_rpm * 2 * math.pi / 60))
 
 
 def evaluate_rows(design, level: str, rows) -> dict[str, float]:

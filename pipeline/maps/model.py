@@ -75,6 +75,7 @@ __all__ = [
     "MechanicalData",
     "MECHANICAL",
     "mechanical_data",
+    "mechanical_loss",
     "phase_resistance_dc",
     "field_resistance_dc",
     "MachineMap",
@@ -153,6 +154,22 @@ def mechanical_data(design: Design) -> MechanicalData:
         roughness=over.get("roughness", 2.5 if design.kind == "eesm" else 1.0),
     )
 
+
+
+def mechanical_loss(design: Design, speed: ArrayLike, data: MechanicalData | None = None):
+    """Bearings + windage [W] of ``design`` at mechanical speed [rad/s] (``data``: its
+    :func:`mechanical_data`, computed when not given)."""
+    m = mechanical_data(design) if data is None else data
+    omega = np.abs(np.asarray(speed, float))
+    load = m.rotor_mass * 9.80665 / m.n_bearings
+    bearings = m.n_bearings * mechanical.bearing_friction_loss(
+        omega, load, m.bearing_bore, m.bearing_mu
+    )
+    windage = mechanical.windage_loss(
+        omega, design.rotor.outer_radius, design.stack_length, design.airgap,
+        roughness=m.roughness,
+    )  # fmt: skip
+    return bearings + windage
 
 def _copper_constants(name: str) -> tuple[float, float]:
     """(rho_20 [ohm m], alpha_20 [1/K]) of a conductor material (IEC 60028 copper default)."""
@@ -547,17 +564,8 @@ class MachineMap:
             )
 
     def mechanical_loss(self, speed: ArrayLike) -> np.ndarray:
-        """Bearings + windage at mechanical speed [rad/s] [W] (:func:`mechanical_data`)."""
-        m, d = self.mechanical, self.design
-        omega = np.abs(np.asarray(speed, float))
-        load = m.rotor_mass * 9.80665 / m.n_bearings
-        bearings = m.n_bearings * mechanical.bearing_friction_loss(
-            omega, load, m.bearing_bore, m.bearing_mu
-        )
-        windage = mechanical.windage_loss(
-            omega, d.rotor.outer_radius, d.stack_length, d.airgap, roughness=m.roughness
-        )
-        return bearings + windage
+        """Bearings + windage at mechanical speed [rad/s] [W] (:func:`mechanical_loss`)."""
+        return mechanical_loss(self.design, speed, self.mechanical)
 
     def _constant(self, name: str) -> float:
         if name not in self.dataset:

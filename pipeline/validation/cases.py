@@ -391,9 +391,8 @@ def _prius_spin_loss_model(speed_rpm: np.ndarray):
     bearings and windage (:func:`pipeline.maps.model.mechanical_data`)."""
     from pipeline.design import load_design
     from pipeline.em.machine import run_case
-    from pipeline.losses import mechanical
     from pipeline.maps.losses import losses_at_frequency, point_losses
-    from pipeline.maps.model import mechanical_data
+    from pipeline.maps.model import mechanical_loss
 
     d = load_design("prius_2004")
     res = run_case(d, 0.0, 0.0, positions=36, span_el=math.pi, keep_fields=True)
@@ -403,13 +402,7 @@ def _prius_spin_loss_model(speed_rpm: np.ndarray):
     at_f = losses_at_frequency(c, f)
     magnet = at_f.pop("magnet")
     iron = sum(at_f.values())
-    m = mechanical_data(d)
-    load = m.rotor_mass * 9.80665 / m.n_bearings
-    mech = m.n_bearings * mechanical.bearing_friction_loss(
-        omega, load, m.bearing_bore, m.bearing_mu
-    ) + mechanical.windage_loss(
-        omega, d.rotor.outer_radius, d.stack_length, d.airgap, roughness=m.roughness
-    )
+    mech = mechanical_loss(d, omega)
     parts = {"iron": iron, "magnet": magnet, "mechanical": mech}
     return iron + magnet + mech, parts
 
