@@ -4,6 +4,6 @@ Data flow: design (TOML, validated) -> geometry (gmsh) -> mesh (cached by hash)
 -> magnetostatic solves -> post-processing -> maps -> efficiency -> thermal.
 """
 
-__version__ = "0.1.0"
+from pipeline.version import __version__
 
 __all__ = ["__version__"]

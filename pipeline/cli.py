@@ -8,25 +8,18 @@ exits non-zero with a one-line reason on bad input.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import math
 import sys
 import time
 from pathlib import Path
 
+from pipeline.commands import emit
 from pipeline.errors import PipelineError
 
 __all__ = ["main", "results_dir"]
 
 from pipeline.io.paths import RESULTS, results_dir  # noqa: E402,F401 - re-exported
-
-
-def _emit(args, summary: dict, lines: list[str]) -> None:
-    if args.json:
-        print(json.dumps(summary, indent=1, sort_keys=True))
-    else:
-        print("\n".join(lines))
 
 
 def cmd_designs(args) -> int:
@@ -60,7 +53,7 @@ def cmd_designs(args) -> int:
             f"sector 1/{n_sectors}{' anti' if anti else ''}  {d.ratings.peak_torque:.0f} N m / "
             f"{d.ratings.peak_power / 1e3:.0f} kW  - {d.description}"
         )
-    _emit(args, summary, rows)
+    emit(args, summary, rows)
     return 0
 
 
@@ -118,7 +111,7 @@ def cmd_mesh(args) -> int:
                 )
             lines.append(f"    worst area error vs analytic: {worst[0]} {worst[1] * 100:+.3f} %")
             lines.append(f"    mesh: {mm.path}\n    picture: {png}")
-    _emit(args, out, lines)
+    emit(args, out, lines)
     return 0
 
 
@@ -161,11 +154,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("case", cmd_case, "one operating point over rotor positions: torque, flux linkages")
     add_case_arguments(p)
-    from pipeline.thermal.cli import add_thermal_arguments, cmd_thermal
+    from pipeline.commands.thermal import add_thermal_arguments, cmd_thermal
 
     p = add("thermal", cmd_thermal, "temperatures, hot spots and thermal envelopes at a point")
     add_thermal_arguments(p)
-    from pipeline.sweep import add_sweep_arguments, cmd_sweep
+    from pipeline.commands.sweep import add_sweep_arguments, cmd_sweep
 
     p = sub.add_parser(
         "sweep",
@@ -174,11 +167,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_sweep_arguments(p)
     p.set_defaults(func=cmd_sweep)
-    from pipeline.maps.cli import add_map_arguments, cmd_map
+    from pipeline.commands.map import add_map_arguments, cmd_map
 
     p = add("map", cmd_map, "flux and loss maps over (i_d, i_q[, i_f]), then efficiency maps")
     add_map_arguments(p)
-    from pipeline.validation.command import add_validate_arguments, cmd_validate
+    from pipeline.commands.validate import add_validate_arguments, cmd_validate
 
     p = add(
         "validate",
@@ -186,7 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
         "verification, validation and golden-regression report (results/validation/)",
     )
     add_validate_arguments(p)
-    from pipeline.calibration.command import add_calibrate_arguments, cmd_calibrate
+    from pipeline.commands.calibrate import add_calibrate_arguments, cmd_calibrate
 
     p = add("calibrate", cmd_calibrate, "fit unsourced design inputs to measurements (least squares)")
     add_calibrate_arguments(p)

@@ -9,12 +9,56 @@ be re-run alone: ``case_task(load_design("prius_2004"), "ci", {"i_q_A": 200.0})`
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from pipeline.io.workflow import register_task
 
-__all__ = ["mesh_task", "case_task", "case_values", "DEFAULT_POSITIONS"]
+# --- task registry ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class TaskKind:
+    """A task kind: ``function(design, level, operating_point) -> {name: [value, units, long_name]}``.
+
+    ``needs_mesh``: the sweep builds the design's mesh (once per distinct mesh) before the
+    task runs; the task then gets it from the cache with ``get_mesh(design, level)``.
+    """
+
+    name: str
+    function: Callable[[Any, str, dict], dict]
+    needs_mesh: bool = True
+
+
+TASKS: dict[str, TaskKind] = {}
+
+
+def register_task(name: str, needs_mesh: bool = True) -> Callable:
+    """Decorator registering a task kind under ``name`` (one function per kind)."""
+
+    def deco(fn: Callable) -> Callable:
+        TASKS[name] = TaskKind(name, fn, needs_mesh)
+        return fn
+
+    return deco
+
+
+def registered_kinds() -> dict[str, TaskKind]:
+    """All registered task kinds: the built-in ones of this module and those of the modules
+    imported so far (:mod:`pipeline.maps.flux`, :mod:`pipeline.calibration.observables`)."""
+    return TASKS
+
+
+__all__ = [
+    "TaskKind",
+    "TASKS",
+    "register_task",
+    "registered_kinds",
+    "mesh_task",
+    "case_task",
+    "case_values",
+    "DEFAULT_POSITIONS",
+]
 
 #: rotor positions over 60 el. deg per operating point: the mean torque of prius_2004 and
 #: gen5_eesm (ci) moves by < 0.02 % from 12 to 24 positions (benchmarks/bench_maps.py)
@@ -72,7 +116,7 @@ def case_values(res) -> dict:
     return out
 
 
-def _case_kwargs(operating_point: dict) -> dict:
+def case_kwargs(operating_point: dict) -> dict:
     speed = operating_point.get("speed_rpm")
     return {
         "i_d": float(operating_point.get("i_d_A", 0.0)),
@@ -96,4 +140,4 @@ def case_task(design, level: str, operating_point: dict) -> dict:
     """
     from pipeline.em.machine import run_case
 
-    return case_values(run_case(design, level=level, **_case_kwargs(operating_point)))
+    return case_values(run_case(design, level=level, **case_kwargs(operating_point)))

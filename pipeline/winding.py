@@ -17,14 +17,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from pipeline.errors import DesignError
-
-if TYPE_CHECKING:
-    from pipeline.design import Design
 
 __all__ = ["WindingLayout", "winding_layout", "winding_factor", "machine_symmetry", "PHASES"]
 
@@ -94,7 +90,7 @@ def _layout(n_slots: int, pole_pairs: int, n_layers: int, coil_pitch: int):
     return theta, phase, sign
 
 
-def winding_layout(design: Design) -> WindingLayout:
+def winding_layout(design) -> WindingLayout:
     """Derive the layout from the design; raises DesignError if it is not balanced."""
     q_slots, p = design.stator.n_slots, design.pole_pairs
     w = design.winding
@@ -143,7 +139,7 @@ def winding_layout(design: Design) -> WindingLayout:
     return layout
 
 
-def machine_symmetry(design: Design) -> tuple[int, bool]:
+def machine_symmetry(design) -> tuple[int, bool]:
     """Smallest sector: (sectors in the full machine, anti-periodic?).
 
     With t = gcd(Q, p) the machine repeats t times (periodic); it is anti-periodic over

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
+from pipeline.commands.efficiency_args import add_efficiency_arguments, options_from_args
 from pipeline.constants import ZERO_CELSIUS
 from pipeline.drive.gearbox import Gearbox, drag_loss
 from pipeline.drive.inverter import SIC_1200V_450A
@@ -16,7 +17,6 @@ from pipeline.maps.efficiency import (
     drive_unit_maps,
     run_efficiency_stage,
 )
-from pipeline.maps.efficiency_args import add_efficiency_arguments, options_from_args
 from pipeline.maps.linear import GEN5_LIKE, example_machine
 from pipeline.maps.protocol import LOSS_KEYS
 from pipeline.maps.strategy import operating_strategy

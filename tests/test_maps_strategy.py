@@ -306,13 +306,13 @@ def test_constant_torque_curves_closed_form(machine):
     # linear machine: T = 3/2 p i_q ((L_d - L_q) i_d + psi_m + M_f i_f), so on a constant-
     # torque curve i_q = T / (3/2 p ((L_d - L_q) i_d + psi_m + M_f i_f)) where that is
     # within the current limit (and the torque per i_q positive), NaN beyond
-    from pipeline.maps.strategy import _iq_on_curves, _Model
+    from pipeline.maps.search import LimitedModel, iq_on_curves
 
-    mm = _Model(machine, OPT)
+    mm = LimitedModel(machine, OPT)
     i_d = np.array([-0.6, -0.3, 0.0, 0.1]) * machine.i_max
     i_f = np.array([0.2, 0.5, 1.0, 0.8]) * machine.i_f_max
     targets = np.array([-0.5, -0.1, 0.0, 0.05, 0.3]) * float(machine.torque(*mtpa_point(machine)))
-    i_q = _iq_on_curves(mm, i_d, i_f, targets, n_table=40)
+    i_q = iq_on_curves(mm, i_d, i_f, targets, n_table=40)
     psi = (machine.l_d - machine.l_q) * i_d + machine.psi_m + machine.m_f * i_f
     ref = targets[:, None] / (1.5 * machine.pole_pairs * psi[None, :])
     reach = ref**2 + i_d[None, :] ** 2 <= machine.i_max**2

@@ -9,6 +9,7 @@ import pytest
 from numpy.testing import assert_allclose
 from scipy.linalg import solve_banded
 
+from pipeline.commands.efficiency_args import add_efficiency_arguments, options_from_args
 from pipeline.constants import MU_0, RHO_CU_20
 from pipeline.design import load_design
 from pipeline.errors import DesignError
@@ -26,7 +27,6 @@ from pipeline.maps.efficiency import (
     EfficiencyOptions,
     run_efficiency_stage,
 )
-from pipeline.maps.efficiency_args import add_efficiency_arguments, options_from_args
 from pipeline.maps.linear import GEN5_LIKE, example_machine
 from pipeline.maps.pwm import PWM_LOSS_KEYS, pwm_losses, pwm_settings
 from pipeline.verification.pwm_cases import saturating_map

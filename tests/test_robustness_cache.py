@@ -175,8 +175,8 @@ def test_sweep_recomputes_a_damaged_record(tmp_path):
     issue 17 the gather failed on every rerun)."""
     from distributed import Client
 
-    from pipeline.io.workflow import register_task
     from pipeline.sweep import load_workflow, run_sweep
+    from pipeline.workflow import register_task
 
     marks = tmp_path / "marks"
     marks.mkdir()

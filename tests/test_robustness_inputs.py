@@ -268,7 +268,7 @@ def _workflow(tmp_path, body: str) -> Path:
 
 def test_workflow_nan_current(tmp_path):
     p = _workflow(tmp_path, 'compute = "case"\n[operating_points]\ni_q_A = [nan]\n')
-    from pipeline.io.workflow import load_workflow
+    from pipeline.workflow import load_workflow
 
     with pytest.raises(WorkflowError) as err:
         load_workflow(p)
@@ -277,7 +277,7 @@ def test_workflow_nan_current(tmp_path):
 
 def test_workflow_name_too_long(tmp_path):
     """The name is a results folder: 5000 characters failed with OSError when writing."""
-    from pipeline.io.workflow import load_workflow
+    from pipeline.workflow import load_workflow
 
     p = tmp_path / "wf.toml"
     p.write_text(f'name = "{"n" * 5000}"\ndesign = "prius_2004"\ncompute = "mesh"\n')
@@ -287,7 +287,7 @@ def test_workflow_name_too_long(tmp_path):
 
 
 def test_workflow_not_utf8(tmp_path):
-    from pipeline.io.workflow import load_workflow
+    from pipeline.workflow import load_workflow
 
     p = tmp_path / "wf.toml"
     p.write_bytes(b'name = "t\xff"\n')
@@ -300,7 +300,7 @@ def test_thermal_losses_json(tmp_path):
     """``true`` and 1e15 W as losses: accepted before issue 17."""
     import argparse
 
-    from pipeline.thermal.cli import add_thermal_arguments, validate_inputs
+    from pipeline.commands.thermal import add_thermal_arguments, validate_inputs
 
     parser = add_thermal_arguments(argparse.ArgumentParser())
     base = ["prius_2004", "--speed-rpm", "3000", "--torque-nm", "100"]

@@ -12,10 +12,10 @@ import time
 
 import pytest
 
-import pipeline.io.workflow as wfmod
+import pipeline.workflow as wfmod
 from pipeline.design import DESIGNS_DIR, load_design
 from pipeline.errors import DesignError, WorkflowError
-from pipeline.io.workflow import load_workflow
+from pipeline.workflow import load_workflow
 
 
 def _workflow(tmp_path, body: str, name: str = "t") -> str:
@@ -85,7 +85,7 @@ def test_design_list_count_before_building(tmp_path, monkeypatch):
 
 # --- map grid -------------------------------------------------------------------------------
 def _map_args(*argv: str) -> argparse.Namespace:
-    from pipeline.maps.cli import add_map_arguments
+    from pipeline.commands.map import add_map_arguments
 
     parser = argparse.ArgumentParser()
     add_map_arguments(parser)
@@ -93,7 +93,7 @@ def _map_args(*argv: str) -> argparse.Namespace:
 
 
 def test_map_grid_4000_squared_refused():
-    from pipeline.maps.cli import _grid
+    from pipeline.commands.map import _grid
 
     t0 = time.perf_counter()
     with pytest.raises(DesignError) as err:
@@ -104,7 +104,7 @@ def test_map_grid_4000_squared_refused():
 
 def test_map_grid_cpu_hours_both_ways(monkeypatch):
     """101 x 101 = 10201 points x 12 positions x 0.1 s = 3.4 CPU-h: over a 1 h limit."""
-    from pipeline.maps.cli import _grid
+    from pipeline.commands.map import _grid
 
     monkeypatch.setattr(wfmod, "MAX_CPU_HOURS", 1.0)
     d = load_design("prius_2004")
@@ -116,7 +116,7 @@ def test_map_grid_cpu_hours_both_ways(monkeypatch):
 
 
 def test_map_grid_and_grid_file_conflict(tmp_path):
-    from pipeline.maps.cli import _grid
+    from pipeline.commands.map import _grid
 
     g = tmp_path / "g.toml"
     g.write_text("[grid]\ni_d_A = [-100, 0]\n")
@@ -126,7 +126,7 @@ def test_map_grid_and_grid_file_conflict(tmp_path):
 
 
 def test_map_grid_file_nan_and_huge_n(tmp_path):
-    from pipeline.maps.cli import _grid
+    from pipeline.commands.map import _grid
 
     d = load_design("prius_2004")
     g = tmp_path / "g.toml"
@@ -140,7 +140,7 @@ def test_map_grid_file_nan_and_huge_n(tmp_path):
 
 def test_map_positions_and_overload(tmp_path):
     """A grid file up to 1000 A on i_q (3.1 x the Prius rating): refused, then allowed."""
-    from pipeline.maps.cli import _grid
+    from pipeline.commands.map import _grid
 
     d = load_design("prius_2004")
     with pytest.raises(DesignError, match="<= 144"):

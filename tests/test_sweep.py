@@ -364,7 +364,8 @@ def test_case_task_on_local_cluster(tmp_path):
 def test_progress_line_follows_consecutive_sweeps(capsys):
     # edrive map --refine runs two sweeps through one Progress: the total follows the
     # sweep and the first record of the second sweep arrives at once (no division by zero)
-    from pipeline.sweep import Progress, SweepSummary
+    from pipeline.commands.sweep import Progress
+    from pipeline.sweep import SweepSummary
 
     p = Progress(label="map")
     p({}, SweepSummary("a", total=4, done=4))

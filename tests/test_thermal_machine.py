@@ -320,6 +320,7 @@ def test_losses_provider_reads_a_cached_map(tmp_path, monkeypatch):
     AC factor, so exact to round-off)."""
     import xarray as xr
 
+    from pipeline.commands.thermal import losses_provider
     from pipeline.io.store import write_dataset
     from pipeline.maps.strategy import StrategyOptions
 
@@ -338,16 +339,16 @@ def test_losses_provider_reads_a_cached_map(tmp_path, monkeypatch):
     write_dataset(ds, path)
     opt = StrategyOptions(n_speed=5, n_torque=7, n_current=21)
     with pytest.raises(DesignError, match="no iron-loss coefficients"):
-        ev.losses_provider(design, "ci", opt)  # a --no-losses map would miss the iron losses
+        losses_provider(design, "ci", opt)  # a --no-losses map would miss the iron losses
     for region in IRON_REGIONS.values():  # constant Bertotti coefficients [W/Hz^k]
         for name, value in (("c_h", 0.5), ("c_e", 1e-4), ("c_a", 1e-3)):
             ds[f"{region}_{name}"] = (("i_d", "i_q"), np.full_like(psi_d, value))
     write_dataset(ds, path)
     with pytest.raises(DesignError, match="records no magnet temperature"):
-        ev.losses_provider(design, "ci", opt)  # its flux may belong to any magnet temperature
+        losses_provider(design, "ci", opt)  # its flux may belong to any magnet temperature
     ds = ds.assign_coords(magnet_temperature=C + 20.0)  # solved at 20 degC (stated)
     write_dataset(ds, path)
-    losses_at, torque_max = ev.losses_provider(design, "ci", opt)
+    losses_at, torque_max = losses_provider(design, "ci", opt)
     w = 100.0
     t = 0.5 * torque_max(w)
     cold = losses_at(w, t, {"winding": C + 20.0, "magnet": C + 20.0})

@@ -9,9 +9,9 @@ from numpy.testing import assert_allclose
 
 import pipeline.materials as materials
 from pipeline.cli import main
+from pipeline.commands.validate import change_table
 from pipeline.design import DESIGNS_DIR
 from pipeline.validation.cases import CASE_NAMES, cases
-from pipeline.validation.command import change_table
 from pipeline.validation.golden import check_design, read_golden, write_golden
 
 PRIUS = (DESIGNS_DIR / "prius_2004.toml").read_text()

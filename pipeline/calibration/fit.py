@@ -29,11 +29,11 @@ from pathlib import Path
 
 import numpy as np
 
-import pipeline
 from pipeline.calibration.data import CalibrationData
 from pipeline.calibration.observables import observable_op, observable_task, prediction
 from pipeline.errors import DesignError, PipelineError
 from pipeline.io.tables import canonical
+from pipeline.version import __version__
 
 __all__ = ["FD_STEP", "Evaluator", "CalibrationResult", "calibrate", "with_parameters"]
 
@@ -90,9 +90,9 @@ class Evaluator:
         """{measurement name: model value} for each parameter vector in ``xs``."""
         from geometries.settings import mesh_settings
         from pipeline.io.store import ResultStore, task_hash
-        from pipeline.io.workflow import Task, Workflow, registered_kinds
         from pipeline.mesh import mesh_key
         from pipeline.sweep import run_sweep
+        from pipeline.workflow import Task, Workflow, registered_kinds
 
         rows = self.data.measurements if rows is None else rows
         level = self.data.level
@@ -112,7 +112,7 @@ class Evaluator:
                     per[m.name] = None
                     continue
                 key = task_hash(dcanon, canonical(settings), canonical(op), kind.name,
-                                pipeline.__version__)  # fmt: skip
+                                __version__)  # fmt: skip
                 numeric = {k: v for k, v in op.items() if isinstance(v, float)}  # labels are numbers
                 tasks.setdefault(key, Task(key, {**labels, **numeric}, op, d, None, mkey))
                 per[m.name] = key
@@ -198,7 +198,7 @@ class CalibrationResult:
             "data_sha256": d.sha256,
             "date": datetime.date.today().isoformat(),
             "level": d.level,
-            "package_version": pipeline.__version__,
+            "package_version": __version__,
             "chi2_before": float(f"{self.chi2_before:.6g}"),
             "chi2_after": float(f"{self.chi2_after:.6g}"),
             "n_calibration_rows": len(d.rows("calibration")),

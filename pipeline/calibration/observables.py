@@ -35,7 +35,7 @@ import math
 import numpy as np
 
 from pipeline.calibration.data import CONNECTIONS, ROOM_TEMPERATURE_C
-from pipeline.io.workflow import register_task
+from pipeline.workflow import register_task
 
 __all__ = [
     "EMF_REFERENCE_RPM",

@@ -43,7 +43,7 @@ def cmd_case(args) -> int:
     """``edrive case``: solve one operating point, print a summary, write a NetCDF file."""
     import json
 
-    from pipeline.io.workflow import check_overload
+    from pipeline.workflow import check_overload
 
     design = load_design(args.design)  # a name or a path; checked before any FE work
     op = {"i_d_A": args.i_d, "i_q_A": args.i_q, "i_f_A": args.i_f}

@@ -380,7 +380,7 @@ class CaseResult:
         """xarray Dataset over ``rotor_angle`` (and ``phase``), units on every variable."""
         import xarray as xr
 
-        import pipeline
+        from pipeline.version import __version__
 
         def var(dims, data, units, long_name):
             return (dims, np.asarray(data), {"units": units, "long_name": long_name})
@@ -435,7 +435,7 @@ class CaseResult:
                 "i_f_A": self.i_f,
                 "L_ew_H": self.L_ew,
                 "speed_rpm": float("nan") if self.speed_rpm is None else self.speed_rpm,
-                "package_version": pipeline.__version__,
+                "package_version": __version__,
                 "workflow": "edrive case",
             }
         )

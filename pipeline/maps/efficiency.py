@@ -510,7 +510,7 @@ def run_efficiency_stage(machine_map, design, out_dir, options=None) -> dict:
     :class:`~pipeline.design.Design` (or None: name from the model, no ratings check);
     out_dir: directory for ``efficiency.nc`` and the PNGs; options:
     :class:`EfficiencyOptions` (the command layer builds them from its flags:
-    :mod:`pipeline.maps.efficiency_args`). Returns a summary with unit-suffixed keys and paths.
+    :mod:`pipeline.commands.efficiency_args`). Returns a summary with unit-suffixed keys and paths.
     """
     from pipeline.io.store import write_dataset
     from pipeline.maps import plots

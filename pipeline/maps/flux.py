@@ -38,13 +38,13 @@ from pathlib import Path
 
 import numpy as np
 
-import pipeline
 from pipeline.constants import ZERO_CELSIUS
 from pipeline.errors import DesignError
 from pipeline.io.store import ResultStore
-from pipeline.io.workflow import make_workflow, register_task
 from pipeline.maps.magnets import magnet_temperatures
-from pipeline.tasks import DEFAULT_POSITIONS, _case_kwargs, case_values
+from pipeline.tasks import DEFAULT_POSITIONS, case_kwargs, case_values
+from pipeline.version import __version__
+from pipeline.workflow import make_workflow, register_task
 
 __all__ = [
     "ODD_IN_IQ",
@@ -202,7 +202,7 @@ def _flux_point(design, level: str, operating_point: dict, with_losses: bool) ->
     from pipeline.em.machine import run_case
     from pipeline.maps.losses import point_losses
 
-    kw = _case_kwargs(operating_point)  # span_el: the op's span_el_rad, default pi/3
+    kw = case_kwargs(operating_point)  # span_el: the op's span_el_rad, default pi/3
     if "newton_tolerance" in operating_point:  # a study variant's solver setting (pipeline.study)
         kw["tol"] = float(operating_point["newton_tolerance"])
     if design.kind != "eesm" and "magnet_temperature_C" not in operating_point:
@@ -256,7 +256,7 @@ class FluxMap:
     refined: list = field(default_factory=list)  # intervals split by refine_grid
 
 
-def _op(
+def map_operating_point(
     design, i_d: float, i_q: float, i_f: float, positions: int, magnet_temperature=None
 ) -> dict:
     """Operating point of one map task; ``magnet_temperature`` [K] (PM only) as degC."""
@@ -421,7 +421,7 @@ def refine_grid(
     return dataclasses.replace(grid, i_d=new["i_d"], i_q=new["i_q"], i_f=new["i_f"]), splits
 
 
-def _assemble(design, level: str, grid: FluxGrid, values: dict, attrs: dict):
+def assemble_flux_map(design, level: str, grid: FluxGrid, values: dict, attrs: dict):
     """Gridded Dataset from {(i_d, i_q, i_f): values}; i_q < 0 mirrored if requested."""
     import xarray as xr
 
@@ -489,7 +489,7 @@ def _assemble_temperatures(design, level, grid, nodes, held, ok, temps, attrs):
     for j in range(max(len(temps), 1)):
         block = ok[j * n : (j + 1) * n]
         values = {p: (r["values"] if r else None) for p, r in zip(nodes, block, strict=False)}
-        ds = _assemble(design, level, grid, values, attrs)
+        ds = assemble_flux_map(design, level, grid, values, attrs)
         recs = [(p, r["values"]) for p, r in zip(held, block[len(nodes) :], strict=True) if r]
         checks.append(held_out_check(ds, recs) if recs and "torque" in ds else {})
         parts.append(ds)
@@ -569,7 +569,7 @@ def compute_flux_map(
     counts = {"done": 0, "failed": 0, "skipped": 0}
 
     def sweep(points):  # every point at every magnet temperature, temperature-major
-        ops = [_op(design, *p, grid.positions, t) for t in t_list for p in points]
+        ops = [map_operating_point(design, *p, grid.positions, t) for t in t_list for p in points]
         if with_losses:
             ops = [{**op, "span_el_rad": span} for op in ops]
         wf = make_workflow(name, design, level, kind, ops, dims=["i_d_A", "i_q_A", "i_f_A"])
@@ -596,7 +596,7 @@ def compute_flux_map(
         tasks0 = wf0.tasks[: len(base)]  # at the first magnet temperature
         first = {p: store.load(t.key) for p, t in zip(base, tasks0, strict=True)}
         vals0 = {p: (r["values"] if r and r["status"] == "ok" else None) for p, r in first.items()}
-        grid, splits = refine_grid(_assemble(design, level, grid, vals0, {}), grid, refine)
+        grid, splits = refine_grid(assemble_flux_map(design, level, grid, vals0, {}), grid, refine)
     nodes = grid.solved_points()
     held = held_out_points(design, grid, n_held_out)
     wf, s = sweep(nodes + held)
@@ -611,7 +611,7 @@ def compute_flux_map(
         "design_kind": design.kind,
         "design_hash": design.content_hash(),
         "mesh_level": level,
-        "package_version": pipeline.__version__,
+        "package_version": __version__,
         "workflow": "edrive map --stage flux",
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(),
         "positions": grid.positions,

@@ -14,16 +14,16 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from pipeline.maps.protocol import LOSS_KEYS
-from pipeline.maps.strategy import (
-    StrategyOptions,
-    _basis,
-    _candidates,
-    _envelope,
-    _loss_surrogate,
-    _Model,
-    _refine,
+from pipeline.maps.search import (
+    LimitedModel,
+    candidates,
     dq_voltage,
+    loss_surrogate,
+    refine_point,
+    speed_basis,
+    torque_envelope,
 )
+from pipeline.maps.strategy import StrategyOptions
 
 __all__ = ["operating_points"]
 
@@ -43,14 +43,14 @@ def operating_points(
     the :data:`LOSS_KEYS`; NaN where out of reach.
     """
     opt = options or StrategyOptions()
-    mm = _Model(model, opt)
+    mm = LimitedModel(model, opt)
     w, t = np.broadcast_arrays(np.asarray(speed, float), np.asarray(torque, float))
     shape = w.shape
     w, t = w.ravel(), t.ravel()
-    i_d, i_q, i_f, steps = _candidates(model, mm, opt)
+    i_d, i_q, i_f, steps = candidates(model, mm, opt)
     psi_d, psi_q, _ = (np.asarray(a, float) for a in model.flux(i_d, i_q, i_f))
     t_c = np.asarray(model.torque(i_d, i_q, i_f), dtype=float)
-    coef = _loss_surrogate(mm, i_d, i_q, i_f, model.max_speed, opt.n_loss_speeds)
+    coef = loss_surrogate(mm, i_d, i_q, i_f, model.max_speed, opt.n_loss_speeds)
     t_max = float(np.nanmax(np.abs(t_c)))
     band = window * t_max
     start = np.full(w.size, -1)
@@ -65,7 +65,7 @@ def operating_points(
             continue
         pick = near & (beyond <= band)
         if pick.any():
-            loss = _basis(w[k], model.max_speed) @ coef[:, pick]
+            loss = speed_basis(w[k], model.max_speed) @ coef[:, pick]
             start[k] = np.flatnonzero(pick)[
                 int(np.argmin(np.where(np.isfinite(loss), loss, np.inf)))
             ]
@@ -76,7 +76,7 @@ def operating_points(
     if has.any():
         s = start[has]
         t_tol = opt.torque_tolerance * t_max
-        rd, rq, rf, ok = _refine(mm, i_d[s], i_q[s], i_f[s], w[has], t[has], steps, t_tol)
+        rd, rq, rf, ok = refine_point(mm, i_d[s], i_q[s], i_f[s], w[has], t[has], steps, t_tol)
         idx = np.flatnonzero(has)[ok]
         out["i_d"][idx], out["i_q"][idx], out["i_f"][idx] = rd[ok], rq[ok], rf[ok]
     # not reached from a candidate: start from the envelope point of that speed (or take it
@@ -86,15 +86,15 @@ def operating_points(
         t_tol = opt.torque_tolerance * t_max
         cand, flux = (i_d, i_q, i_f), (psi_d, psi_q)
         env = {
-            +1.0: _envelope(mm, cand, flux, t_c, w[miss], steps, +1.0),
-            -1.0: _envelope(mm, cand, flux, t_c, w[miss], steps, -1.0),
+            +1.0: torque_envelope(mm, cand, flux, t_c, w[miss], steps, +1.0),
+            -1.0: torque_envelope(mm, cand, flux, t_c, w[miss], steps, -1.0),
         }
         up = t[miss] >= 0
         e = [np.where(up, env[1.0][a], env[-1.0][a]) for a in range(4)]
         reach = np.isfinite(e[0]) & (np.abs(t[miss]) <= np.abs(e[0]) + t_tol)
         if reach.any():
             sel = miss[reach]
-            r = _refine(mm, e[1][reach], e[2][reach], e[3][reach], w[sel], t[sel], steps, t_tol)
+            r = refine_point(mm, e[1][reach], e[2][reach], e[3][reach], w[sel], t[sel], steps, t_tol)
             at_env = np.abs(e[0][reach] - t[sel]) <= t_tol
             for a, key in enumerate(("i_d", "i_q", "i_f")):
                 val = np.where(r[3], r[a], np.where(at_env, e[1 + a][reach], np.nan))

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-import pipeline
+from pipeline.version import __version__
 
 __all__ = ["pareto_front", "write_study_outputs", "CSV_COLUMNS"]
 
@@ -166,7 +166,7 @@ def _dataset(spec, records, kpis, front_cost, front_mass, rank, summary):
         "efficiency_options": json.dumps(spec.efficiency),
         "prices_USD_per_kg": json.dumps({k: v[0] for k, v in PRICES_USD_PER_KG.items()}),
         "price_sources": json.dumps({k: v[1] for k, v in PRICES_USD_PER_KG.items()}),
-        "package_version": pipeline.__version__,
+        "package_version": __version__,
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(),
         "wall_time_s": summary.wall_time_s,
         "map_points": summary.map_points,

@@ -32,11 +32,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pipeline
 from pipeline.cluster import close_quietly, open_client
 from pipeline.io.store import ResultStore, task_hash
 from pipeline.io.tables import canonical
 from pipeline.study.spec import DEFAULT_NEWTON_TOLERANCE, SECONDS_PER_VARIANT_POST, StudySpec
+from pipeline.version import __version__
 
 __all__ = ["StudySummary", "StudyProgress", "run_study", "variant_post", "variant_plan"]
 
@@ -53,7 +53,7 @@ class VariantPlan:
     key: str  # record key in results/<study>/tasks
     grid: object = None
     points: list = field(default_factory=list)  # (i_d, i_q, i_f) [A]
-    tasks: list = field(default_factory=list)  # pipeline.io.workflow.Task, one per point
+    tasks: list = field(default_factory=list)  # pipeline.workflow.Task, one per point
 
 
 @dataclass
@@ -80,9 +80,9 @@ class StudySummary:
 
 
 def _point_op(design, grid, point, span: float, tol: float) -> dict:
-    from pipeline.maps.flux import _op
+    from pipeline.maps.flux import map_operating_point
 
-    op = {**_op(design, *point, grid.positions), "span_el_rad": span}
+    op = {**map_operating_point(design, *point, grid.positions), "span_el_rad": span}
     if tol != DEFAULT_NEWTON_TOLERANCE:
         op["newton_tolerance"] = tol
     return op
@@ -93,11 +93,11 @@ def variant_plan(spec: StudySpec, variant) -> VariantPlan:
     import dataclasses as dc
 
     from geometries.settings import mesh_settings
-    from pipeline.io.workflow import Task
     from pipeline.maps.flux import loss_sampling
     from pipeline.mesh import mesh_key
+    from pipeline.workflow import Task
 
-    version = pipeline.__version__
+    version = __version__
     if variant.design is None:
         blob = {"base": canonical(spec.base), "changes": canonical(variant.labels)}
         key = task_hash(blob, {}, {}, "study_variant_rejected", version)
@@ -134,7 +134,7 @@ def _flux_attrs(design, level: str, grid) -> dict:
         "design_kind": design.kind,
         "design_hash": design.content_hash(),
         "mesh_level": level,
-        "package_version": pipeline.__version__,
+        "package_version": __version__,
         "workflow": "pipeline.study",
         "positions": grid.positions,
         "max_phase_current_A": design.ratings.max_phase_current,
@@ -161,7 +161,7 @@ def variant_post(design, level: str, grid, values: dict, options, rtol: float, o
     """
     from pipeline.io.store import write_dataset
     from pipeline.maps.efficiency import run_efficiency_stage
-    from pipeline.maps.flux import _assemble
+    from pipeline.maps.flux import assemble_flux_map
     from pipeline.maps.model import MachineMap
     from pipeline.mesh import get_mesh
     from pipeline.study import kpis
@@ -171,7 +171,7 @@ def variant_post(design, level: str, grid, values: dict, options, rtol: float, o
     t0, c0 = time.perf_counter(), time.process_time()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    ds = _assemble(design, level, grid, values, _flux_attrs(design, level, grid))
+    ds = assemble_flux_map(design, level, grid, values, _flux_attrs(design, level, grid))
     flux_path = write_dataset(ds, out / "flux.nc")
     model = MachineMap(ds, design)
     eff = run_efficiency_stage(model, design, out, options)
@@ -298,7 +298,7 @@ def _record(plan: VariantPlan, outcome: str, **extra) -> dict:
         "newton_tolerance": v.newton_tolerance,
         "design_hash": v.design.content_hash() if v.design is not None else None,
         "map_tasks": [t.key for t in plan.tasks],
-        "version": pipeline.__version__,
+        "version": __version__,
         "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(),
         **extra,
     }
@@ -322,7 +322,7 @@ class _Run:
         self.posts_done = 0
         g = plans[0].grid if plans and plans[0].grid is not None else None
         positions = g.positions if g is not None else 12
-        from pipeline.io.workflow import SECONDS_PER_POSITION
+        from pipeline.workflow import SECONDS_PER_POSITION
 
         self.post_weight = SECONDS_PER_VARIANT_POST / (positions * SECONDS_PER_POSITION[spec.level])
 
@@ -435,8 +435,8 @@ def run_study(
     stored as failed (and so the variants they failed). ``progress(state, force)``: e.g.
     :class:`StudyProgress`.
     """
-    from pipeline.io.workflow import TASKS, Workflow, registered_kinds
     from pipeline.sweep import run_sweep
+    from pipeline.workflow import TASKS, Workflow, registered_kinds
 
     registered_kinds()
     import pipeline.maps.flux  # noqa: F401 - registers flux_loss_point

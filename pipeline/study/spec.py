@@ -48,8 +48,8 @@ from typing import Any
 
 from pipeline.errors import DesignError, WorkflowError, shorten
 from pipeline.io.tables import canonical
-from pipeline.io.workflow import MAX_CPU_HOURS, _check_value, _resolve_field
 from pipeline.study.sampling import METHODS, grid_samples, qmc_samples
+from pipeline.workflow import MAX_CPU_HOURS, check_value, resolve_field
 
 __all__ = ["StudySpec", "Variant", "load_study", "is_study_file", "DEFAULT_NEWTON_TOLERANCE"]
 
@@ -212,7 +212,7 @@ def _samples(table: dict, method: str, n: int, seed, resolve) -> list[dict]:
             if not vals:
                 raise _wf(f"design_grid.{k}", vals, "empty grid")
             for v in vals:
-                _check_value(k, v, resolve(k)[2])
+                check_value(k, v, resolve(k)[2])
             axes[k] = vals
         return grid_samples(axes) if axes else []
     if "design_grid" in table:
@@ -226,7 +226,7 @@ def _samples(table: dict, method: str, n: int, seed, resolve) -> list[dict]:
             raise _wf(f"design_bounds.{k}", b, "must be [low, high]")
         tp = resolve(k)[2]
         for v in b:
-            _check_value(k, v, tp)
+            check_value(k, v, tp)
         if not b[0] < b[1]:
             raise _wf(f"design_bounds.{k}", b, "low < high")
         if tp is int:
@@ -280,7 +280,7 @@ def load_study(path: str | Path, *, allow_large: bool = False) -> StudySpec:
 
     def resolve(k: str):
         if k not in resolved:
-            resolved[k] = _resolve_field(base, k)
+            resolved[k] = resolve_field(base, k)
         return resolved[k]
 
     method, n, seed = _sampling(table)
@@ -301,7 +301,7 @@ def load_study(path: str | Path, *, allow_large: bool = False) -> StudySpec:
         if isinstance(tol, bool) or not isinstance(tol, int | float) or not 0 < tol < 1:
             raise _wf(f"{where}.newton_tolerance", tol, "a relative residual in (0, 1)")
         for k, v in entry.items():
-            _check_value(k, v, resolve(k)[2])
+            check_value(k, v, resolve(k)[2])
         variants.append(_variant(base, len(variants), entry, resolve, float(tol), "list"))
     if not variants:
         raise _wf("sampling", method, "no variants: give samples or a [[design_list]]")
@@ -340,10 +340,10 @@ def load_study(path: str | Path, *, allow_large: bool = False) -> StudySpec:
 
 def estimate_cpu_hours(spec: StudySpec) -> float:
     """Estimated CPU hours [h]: map points x positions x
-    :data:`pipeline.io.workflow.SECONDS_PER_POSITION` plus :data:`SECONDS_PER_VARIANT_POST`
+    :data:`pipeline.workflow.SECONDS_PER_POSITION` plus :data:`SECONDS_PER_VARIANT_POST`
     per variant."""
-    from pipeline.io.workflow import SECONDS_PER_POSITION
     from pipeline.maps.flux import FLUX_POSITIONS
+    from pipeline.workflow import SECONDS_PER_POSITION
 
     grid = spec.grid(spec.base)
     points = math.prod(grid.shape)

@@ -12,7 +12,7 @@
 - :mod:`pipeline.thermal.interface` thin-layer contact interface (doubled nodes)
 - :mod:`pipeline.thermal.envelope` continuous and 30 s peak envelopes, time to limit,
   loss sources (FE map + strategy, analytic estimate)
-- :mod:`pipeline.thermal.cli` the ``edrive thermal`` command
+- :mod:`pipeline.commands.thermal` the ``edrive thermal`` command
 """
 
 from pipeline.thermal.solver import (

@@ -33,12 +33,10 @@ import dataclasses
 import logging
 import math
 from collections.abc import Callable, Mapping
-from pathlib import Path
 
 import numpy as np
 
 from pipeline.constants import ALPHA_CU_20, RHO_CU_20, ZERO_CELSIUS
-from pipeline.design import Design
 from pipeline.errors import ConvergenceError, DesignError
 from pipeline.losses.copper import BRUSH_DROP_METAL_GRAPHITE
 from pipeline.losses.mechanical import MU_DEEP_GROOVE_BALL, windage_loss
@@ -62,7 +60,6 @@ __all__ = [
     "time_to_limit",
     "representative_losses_at",
     "strategy_losses_at",
-    "losses_provider",
 ]
 
 log = logging.getLogger(__name__)
@@ -419,45 +416,3 @@ def _magnet_nodes(machine_map) -> tuple[float, ...]:
             "with `edrive map`",
         )
     return tuple(nodes)
-
-
-def maps_folder(design_name: str, level: str) -> Path:
-    """``results/maps/<design>-<level>/`` (honours ``EDRIVE_RESULTS_DIR``)."""
-    from pipeline.io.paths import results_dir
-
-    return results_dir() / "maps" / f"{design_name}-{level}"
-
-
-def losses_provider(design: Design, level: str = "ci", options=None):
-    """(losses_at, torque_max) of the FE machine map of ``design`` at mesh ``level``.
-
-    Uses :class:`pipeline.maps.model.MachineMap` loaded from the cached flux map
-    ``results/maps/<design>-<level>/flux.nc`` and :func:`strategy_losses_at`. Without that
-    file, or with a map made without losses: DesignError telling to run ``edrive map``.
-    ``options``: :class:`pipeline.maps.strategy.StrategyOptions` (default grid if None).
-    """
-    folder = maps_folder(design.name, level)
-    path = folder / "flux.nc"
-    if not path.exists():
-        raise DesignError(
-            "flux map",
-            str(path),
-            f"not found: run `edrive map {design.name} --level {level}` first",
-        )
-    import xarray as xr
-
-    from pipeline.io.store import netcdf_engine
-    from pipeline.maps.magnets import map_magnet_temperatures
-    from pipeline.maps.model import MachineMap
-
-    with xr.open_dataset(path, engine=netcdf_engine()) as ds:
-        nodes = map_magnet_temperatures(ds)
-    machine_map = MachineMap.load(path, magnet_temperature=nodes[0] if nodes else None)
-    if not machine_map.has_iron_losses:
-        raise DesignError(
-            "flux map",
-            str(path),
-            f"has no iron-loss coefficients (made with --no-losses): run "
-            f"`edrive map {design.name} --level {level}` without --no-losses",
-        )
-    return strategy_losses_at(machine_map, options)

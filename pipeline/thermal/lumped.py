@@ -39,9 +39,9 @@ from pipeline.errors import ConvergenceError, DesignError
 from pipeline.thermal.forms import convection, heat_capacity, region_average
 from pipeline.thermal.solver import (
     ThermalSystem,
-    _facets,
-    _solve_condensed,
+    facet_indices,
     factorize,
+    solve_condensed,
     time_integrate,
 )
 
@@ -227,7 +227,7 @@ def coupling_operators(
             ones = np.ones((b.nelems, b.X.shape[-1]))
             mass = heat_capacity.assemble(b, rho_c=ones)
         else:
-            b = FacetBasis(mesh, basis.elem, facets=_facets(mesh, c.facets))
+            b = FacetBasis(mesh, basis.elem, facets=facet_indices(mesh, c.facets))
             ones = np.ones((b.nelems, b.X.shape[-1]))
             mass = convection.assemble(b, h=ones)
         vec = region_average.assemble(b)
@@ -284,7 +284,7 @@ def solve_coupled_steady(
     A, b_net, weights = _monolithic(system, network, couplings, length)
     P = network.powers if power is None else np.asarray(power, float)
     rhs = np.concatenate([length * system.load, b_net + P])
-    x = _solve_condensed(A, rhs, system.fixed_dofs, system.fixed_values)
+    x = solve_condensed(A, rhs, system.fixed_dofs, system.fixed_values)
     N = system.basis.N
     return CoupledSolution(x[:N], x[N:], _coupling_heat(weights, x[:N], x[N:]))
 

@@ -151,7 +151,7 @@ def exclude_subdomains(mesh: MeshTri, names: Sequence[str]) -> MeshTri:
     return mesh.restrict(np.nonzero(~drop)[0])
 
 
-def _facets(mesh: MeshTri, facets: str | ArrayLike) -> NDArray:
+def facet_indices(mesh: MeshTri, facets: str | ArrayLike) -> NDArray:
     if isinstance(facets, str):
         if not mesh.boundaries or facets not in mesh.boundaries:
             raise DesignError("boundary", facets, f"not in mesh ({sorted(mesh.boundaries or {})})")
@@ -282,7 +282,7 @@ def assemble_thermal(
     robin_terms = []
     for entry in robin:
         entry = entry if isinstance(entry, Robin) else Robin(*entry)
-        facets = _facets(mesh, entry.facets)
+        facets = facet_indices(mesh, entry.facets)
         fb = FacetBasis(mesh, basis.elem, facets=facets)
         nq = fb.X.shape[-1]
         hq = _qp(np.broadcast_to(np.asarray(entry.h, float), facets.shape), nq)
@@ -296,7 +296,7 @@ def assemble_thermal(
     dir_terms = []
     for entry in dirichlet:
         entry = entry if isinstance(entry, Dirichlet) else Dirichlet(*entry)
-        dofs = basis.get_dofs(facets=_facets(mesh, entry.facets)).flatten()
+        dofs = basis.get_dofs(facets=facet_indices(mesh, entry.facets)).flatten()
         dir_terms.append((np.asarray(dofs), float(entry.temperature)))
 
     capacity = None
@@ -418,13 +418,13 @@ def solve_steady(
     if not robin and not dirichlet:
         raise DesignError("boundary conditions", "none", "need a Robin or Dirichlet boundary")
     system = assemble_thermal(mesh, k, q, robin, dirichlet, element=element)
-    T = _solve_condensed(system.stiffness, system.load, system.fixed_dofs, system.fixed_values)
+    T = solve_condensed(system.stiffness, system.load, system.fixed_dofs, system.fixed_values)
     bal = heat_balance(system, T)
     log.debug("steady thermal solve: %d dofs, imbalance %.3e W/m", system.basis.N, bal.imbalance)
     return ThermalSolution(system=system, T=T, balance=bal)
 
 
-def _solve_condensed(A, b, fixed, values) -> NDArray:
+def solve_condensed(A, b, fixed, values) -> NDArray:
     x = np.zeros(A.shape[0])
     x[fixed] = values
     free = np.setdiff1d(np.arange(A.shape[0]), fixed)

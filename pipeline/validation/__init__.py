@@ -7,5 +7,5 @@
   regression)
 - :mod:`pipeline.validation.rows`, :mod:`pipeline.validation.report` the report table,
   Markdown and JSON
-- :mod:`pipeline.validation.command` the command line
+- :mod:`pipeline.commands.validate` the command line
 """

@@ -38,9 +38,9 @@ from pathlib import Path
 
 import numpy as np
 
-import pipeline
 from pipeline.design import Design, load_design
 from pipeline.errors import WorkflowError
+from pipeline.version import __version__
 
 __all__ = [
     "DESIGNS",
@@ -83,7 +83,7 @@ def golden_dir() -> Path:
 
 def code_version() -> dict:
     """Package version and ``git describe --always --dirty`` (if in a git checkout)."""
-    out = {"package": pipeline.__version__}
+    out = {"package": __version__}
     try:
         git = subprocess.run(
             ["git", "describe", "--always", "--dirty", "--tags"],

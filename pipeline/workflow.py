@@ -33,10 +33,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pipeline
 from pipeline.errors import DesignError, WorkflowError, shorten
 from pipeline.io.store import task_hash
 from pipeline.io.tables import UNIT_SCALE, canonical
+from pipeline.tasks import TASKS, TaskKind, register_task, registered_kinds
+from pipeline.version import __version__
 
 __all__ = [
     "OPERATING_KEYS",
@@ -108,40 +109,6 @@ TOP_KEYS = {
 }
 
 
-# --- task registry ---------------------------------------------------------------------
-@dataclass(frozen=True)
-class TaskKind:
-    """A task kind: ``function(design, level, operating_point) -> {name: [value, units, long_name]}``.
-
-    ``needs_mesh``: the sweep builds the design's mesh (once per distinct mesh) before the
-    task runs; the task then gets it from the cache with ``get_mesh(design, level)``.
-    """
-
-    name: str
-    function: Callable[[Any, str, dict], dict]
-    needs_mesh: bool = True
-
-
-TASKS: dict[str, TaskKind] = {}
-
-
-def register_task(name: str, needs_mesh: bool = True) -> Callable:
-    """Decorator registering a task kind under ``name`` (one function per kind)."""
-
-    def deco(fn: Callable) -> Callable:
-        TASKS[name] = TaskKind(name, fn, needs_mesh)
-        return fn
-
-    return deco
-
-
-def registered_kinds() -> dict[str, TaskKind]:
-    """All task kinds, the built-in ones (:mod:`pipeline.tasks`) included."""
-    import pipeline.tasks  # noqa: F401 - registers "mesh" and "case"
-
-    return TASKS
-
-
 # --- workflow --------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Task:
@@ -172,7 +139,7 @@ def _wf(key: str, value: object, rule: str) -> WorkflowError:
     return WorkflowError(f"{key} = {shorten(value)}: {rule}")
 
 
-def _resolve_field(base, key: str) -> tuple[str, float, type]:
+def resolve_field(base, key: str) -> tuple[str, float, type]:
     """``"stator.stack_length_mm"`` -> (SI path, scale, field type); WorkflowError if unknown."""
     *heads, last = key.split(".")
     obj = base
@@ -200,7 +167,7 @@ def _resolve_field(base, key: str) -> tuple[str, float, type]:
     raise _wf(key, last, f"unknown design field; expected one of {known}")
 
 
-def _check_value(key: str, v: object, tp: type) -> None:
+def check_value(key: str, v: object, tp: type) -> None:
     if isinstance(v, bool) or not isinstance(v, int | float):
         raise _wf(key, v, "must be a number")
     if tp is int and not isinstance(v, int):
@@ -213,7 +180,7 @@ def _check_op(k: str, v: object) -> None:
     where = f"operating_points.{k}"
     if k not in OPERATING_KEYS:
         raise _wf(where, v, f"unknown key; expected one of {list(OPERATING_KEYS)}")
-    _check_value(where, v, OPERATING_KEYS[k])
+    check_value(where, v, OPERATING_KEYS[k])
     if k == "positions" and not 1 <= v <= MAX_POSITIONS:
         raise _wf(
             where, v, f"must be >= 1 and <= {MAX_POSITIONS} (interface segments per el. period)"
@@ -303,7 +270,7 @@ def _tasks(base, variants, resolved, ops, level: str, kind: TaskKind) -> list[Ta
     from pipeline.mesh import mesh_key
 
     settings = canonical(mesh_settings(level, True))
-    version = pipeline.__version__
+    version = __version__
     tasks: list[Task] = []
     for labels in variants:
         changes = {
@@ -417,8 +384,8 @@ def load_workflow(
 
     def check_design(k: str, v: object) -> None:
         if k not in resolved:
-            resolved[k] = _resolve_field(base, k)
-        _check_value(k, v, resolved[k][2])
+            resolved[k] = resolve_field(base, k)
+        check_value(k, v, resolved[k][2])
 
     limit = None if allow_large else MAX_TASKS
     if "design_grid" in table:

@@ -21,9 +21,16 @@ import math
 from pathlib import Path
 
 import numpy as np
+import xarray as xr
 
+from pipeline.commands import emit
 from pipeline.constants import ZERO_CELSIUS
 from pipeline.errors import DesignError
+from pipeline.io.paths import results_dir
+from pipeline.io.store import netcdf_engine
+from pipeline.maps.magnets import map_magnet_temperatures
+from pipeline.maps.model import MachineMap
+from pipeline.thermal import envelope as ev
 from pipeline.thermal.coolant import WATER_GLYCOL_50_TABLE
 
 __all__ = ["add_thermal_arguments", "cmd_thermal", "plot_temperature", "validate_inputs"]
@@ -161,16 +168,41 @@ def plot_temperature(model, state, path: Path, title: str = "") -> Path:
     return path
 
 
+def losses_provider(design, level: str = "ci", options=None):
+    """(losses_at, torque_max) of the FE machine map of ``design`` at mesh ``level``.
+
+    Uses :class:`pipeline.maps.model.MachineMap` loaded from the cached flux map
+    ``results/maps/<design>-<level>/flux.nc`` and :func:`strategy_losses_at`. Without that
+    file, or with a map made without losses: DesignError telling to run ``edrive map``.
+    ``options``: :class:`pipeline.maps.strategy.StrategyOptions` (default grid if None).
+    """
+    path = results_dir() / "maps" / f"{design.name}-{level}" / "flux.nc"
+    if not path.exists():
+        raise DesignError(
+            "flux map",
+            str(path),
+            f"not found: run `edrive map {design.name} --level {level}` first",
+        )
+    with xr.open_dataset(path, engine=netcdf_engine()) as ds:
+        nodes = map_magnet_temperatures(ds)
+    machine_map = MachineMap.load(path, magnet_temperature=nodes[0] if nodes else None)
+    if not machine_map.has_iron_losses:
+        raise DesignError(
+            "flux map",
+            str(path),
+            f"has no iron-loss coefficients (made with --no-losses): run "
+            f"`edrive map {design.name} --level {level}` without --no-losses",
+        )
+    return ev.strategy_losses_at(machine_map, options)
+
+
 def _c(t: float) -> float:
     return round(float(t) - ZERO_CELSIUS, 2)
 
 
 def cmd_thermal(args) -> int:
-    from pipeline.cli import _emit
     from pipeline.design import load_design
-    from pipeline.io.paths import results_dir
     from pipeline.mesh import get_mesh
-    from pipeline.thermal import envelope as ev
     from pipeline.thermal.machine import Cooling, MachineThermalModel, ThermalLimits
 
     fixed = validate_inputs(args)
@@ -188,7 +220,7 @@ def cmd_thermal(args) -> int:
     if fixed is not None:
         source = f"fixed losses from {args.losses}"
     elif args.loss_source == "map":
-        losses_at, torque_max = ev.losses_provider(design, args.level)
+        losses_at, torque_max = losses_provider(design, args.level)
         source = f"FE machine map ({args.level})"
     else:
         source = "analytic estimate (not the FE map)"
@@ -318,5 +350,5 @@ def cmd_thermal(args) -> int:
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=1))
     summary["summary"] = str(out_dir / "summary.json")
     lines.append(f"  picture: {png}\n  summary: {out_dir / 'summary.json'}")
-    _emit(args, summary, lines)
+    emit(args, summary, lines)
     return 0

@@ -26,13 +26,13 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.commands.efficiency_args import add_efficiency_arguments, options_from_args
 from pipeline.constants import ZERO_CELSIUS
 from pipeline.drive.vehicle import load_vehicle
 from pipeline.errors import DesignError
 from pipeline.maps.efficiency import (
     run_efficiency_stage,
 )
-from pipeline.maps.efficiency_args import add_efficiency_arguments, options_from_args
 from pipeline.maps.model import MachineMap
 
 __all__ = ["add_map_arguments", "cmd_map", "flux_figures", "STAGES"]
@@ -87,7 +87,7 @@ def add_map_arguments(parser: argparse.ArgumentParser) -> None:
         "couples over, e.g. 20 100 160 200); default: --magnet-temperature-C only",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress line")
-    from pipeline.sweep import add_limit_arguments
+    from pipeline.commands.sweep import add_limit_arguments
 
     add_limit_arguments(parser)
     if "--json" not in parser._option_string_actions:
@@ -114,8 +114,8 @@ def _axis_count(table: dict, key: str) -> int:
 def _check_map_size(design, grid, args) -> None:
     """Refuse a map over the task-count / CPU-hour limits or beyond the design's current
     ratings, unless ``--allow-large`` / ``--allow-overload``."""
-    from pipeline.io.workflow import check_cost, check_overload
     from pipeline.maps.flux import FLUX_POSITIONS
+    from pipeline.workflow import check_cost, check_overload
 
     n = len(grid.i_d) * len(grid.i_q) * len(grid.i_f)
     n *= len(getattr(args, "magnet_axis_C", None) or [0])
@@ -131,8 +131,8 @@ def _check_map_size(design, grid, args) -> None:
 
 def _grid(design, args):
     from pipeline.io.inputs import check_table, read_toml
-    from pipeline.io.workflow import MAX_POSITIONS, MAX_TASKS
     from pipeline.maps.flux import default_grid, grid_from_table
+    from pipeline.workflow import MAX_POSITIONS, MAX_TASKS
 
     allow_large = getattr(args, "allow_large", False)
     if args.grid_file and args.grid:
@@ -285,7 +285,7 @@ def run_flux_stage(design, args) -> tuple[dict, list[str], object]:
     from pipeline.maps.flux import compute_flux_map
 
     grid = _grid(design, args)
-    from pipeline.sweep import Progress
+    from pipeline.commands.sweep import Progress
 
     temps, t_magnet = map_magnet_temperatures(design, args)
 
@@ -365,7 +365,7 @@ def cmd_map(args) -> int:
     from pipeline.io.paths import results_dir
 
     if not getattr(args, "verbose", False):
-        from pipeline.sweep import quiet_dask_logs
+        from pipeline.cluster import quiet_dask_logs
 
         quiet_dask_logs()
     from pipeline.sweep import check_where
