@@ -15,11 +15,11 @@ from pipeline.drive.inverter import SIC_1200V_450A
 from pipeline.maps.efficiency import (
     EfficiencyOptions,
     drive_unit_maps,
-    run_efficiency_stage,
 )
 from pipeline.maps.linear import GEN5_LIKE, example_machine
 from pipeline.maps.protocol import LOSS_KEYS
 from pipeline.maps.strategy import operating_strategy
+from pipeline.reports.efficiency import run_efficiency_stage
 
 OPT = EfficiencyOptions(n_speed=30, n_torque=24)
 GEARBOX = Gearbox(ratio=10.0)
@@ -135,9 +135,9 @@ def test_cycle_energy_bookkeeping(full):
     assert_allclose(e.loss_energy, total, rtol=1e-9)
     assert_allclose(e.dc_energy, e.traction_energy - e.regenerated_energy + total, rtol=1e-9)
     # bilinear interpolation reproduces the map at a grid node (here: inverter loss)
-    from pipeline.maps.efficiency import _interpolator
+    from pipeline.maps.cycle import map_interpolator
 
-    f = _interpolator(s.speed, s.torque, d.p_inverter)
+    f = map_interpolator(s.speed, s.torque, d.p_inverter)
     k, j = 10, int(np.flatnonzero(np.isfinite(d.p_inverter[10]))[3])
     assert_allclose(f(np.array([s.speed[k]]), np.array([s.torque[j]])), d.p_inverter[k, j])
 

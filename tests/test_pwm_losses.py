@@ -25,10 +25,10 @@ from pipeline.losses.pwm import (
 )
 from pipeline.maps.efficiency import (
     EfficiencyOptions,
-    run_efficiency_stage,
 )
 from pipeline.maps.linear import GEN5_LIKE, example_machine
 from pipeline.maps.pwm import PWM_LOSS_KEYS, pwm_losses, pwm_settings
+from pipeline.reports.efficiency import run_efficiency_stage
 from pipeline.verification.pwm_cases import saturating_map
 
 

@@ -30,10 +30,8 @@ from pipeline.commands.efficiency_args import add_efficiency_arguments, options_
 from pipeline.constants import ZERO_CELSIUS
 from pipeline.drive.vehicle import load_vehicle
 from pipeline.errors import DesignError
-from pipeline.maps.efficiency import (
-    run_efficiency_stage,
-)
 from pipeline.maps.model import MachineMap
+from pipeline.reports.efficiency import run_efficiency_stage
 
 __all__ = ["add_map_arguments", "cmd_map", "flux_figures", "STAGES"]
 

@@ -160,10 +160,10 @@ def variant_post(design, level: str, grid, values: dict, options, rtol: float, o
     Returns {"values": {name: [value, units, long_name]}, "envelope": {...}, "paths": {...}}.
     """
     from pipeline.io.store import write_dataset
-    from pipeline.maps.efficiency import run_efficiency_stage
     from pipeline.maps.flux import assemble_flux_map
     from pipeline.maps.model import MachineMap
     from pipeline.mesh import get_mesh
+    from pipeline.reports.efficiency import run_efficiency_stage
     from pipeline.study import kpis
     from pipeline.thermal import envelope as ev
     from pipeline.thermal.machine import MachineThermalModel
