@@ -27,6 +27,8 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout, tests/ included
+
 from pipeline.design import load_design  # noqa: E402
 from pipeline.em.machine import run_case  # noqa: E402
 from pipeline.maps.losses import iron_fit_report, point_losses  # noqa: E402

@@ -21,10 +21,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout, tests/ included
 
 from pipeline.drive.cycle import cycle_operating_points, load_wltc_class3b
 from pipeline.drive.gearbox import Gearbox

@@ -12,14 +12,18 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout, tests/ included
+
 from pipeline.drive.gearbox import Gearbox
 from pipeline.maps.efficiency import EfficiencyOptions, drive_unit_maps
-from pipeline.maps.linear import GEN5_LIKE, IPM_LIKE, LinearMachine
 from pipeline.maps.strategy import operating_strategy
+from tests.linear_machine import GEN5_LIKE, IPM_LIKE, LinearMachine
 
 GEN5 = GEN5_LIKE | dict(mechanical=(0.05, 2e-4, 1e-7))
 PM = IPM_LIKE | dict(iron_hysteresis=2.0, iron_eddy=3e-3, psi_ref=0.1)

@@ -7,9 +7,13 @@ Run: python benchmarks/bench_thermal_core.py [--size 0.0012] [--steps 100]
 from __future__ import annotations
 
 import argparse
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout, tests/ included
 
 from pipeline.thermal.meshes import concentric_mesh
 from pipeline.thermal.solver import assemble_thermal, solve_steady, solve_transient

@@ -15,7 +15,11 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout, tests/ included
 
 from pipeline.constants import ZERO_CELSIUS
 from pipeline.design import load_design

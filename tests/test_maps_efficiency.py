@@ -16,10 +16,10 @@ from pipeline.maps.efficiency import (
     EfficiencyOptions,
     drive_unit_maps,
 )
-from pipeline.maps.linear import GEN5_LIKE, example_machine
 from pipeline.maps.protocol import LOSS_KEYS
 from pipeline.maps.strategy import operating_strategy
 from pipeline.reports.efficiency import run_efficiency_stage
+from tests.linear_machine import GEN5_LIKE, example_machine
 
 OPT = EfficiencyOptions(n_speed=30, n_torque=24)
 GEARBOX = Gearbox(ratio=10.0)

@@ -9,7 +9,6 @@ from numpy.testing import assert_allclose
 
 from pipeline.constants import ALPHA_CU_20, ZERO_CELSIUS
 from pipeline.errors import DesignError
-from pipeline.maps.linear import GEN5_LIKE, IPM_LIKE, LinearMachine, example_machine
 from pipeline.maps.protocol import LOSS_KEYS, MachineMapProtocol
 from pipeline.maps.strategy import (
     StrategyOptions,
@@ -18,6 +17,7 @@ from pipeline.maps.strategy import (
     operating_strategy,
     voltage_limit,
 )
+from tests.linear_machine import GEN5_LIKE, IPM_LIKE, LinearMachine, example_machine
 
 T100 = ZERO_CELSIUS + 100.0
 OPT = StrategyOptions(temperatures={"winding": T100, "field": T100})

@@ -16,7 +16,6 @@ from pipeline.drive.pwm import (
     zero_sequence,
 )
 from pipeline.errors import DesignError
-from pipeline.maps.linear import LinearMachine
 from pipeline.verification.pwm_cases import (
     SATURATING,
     ripple_comparison,
@@ -24,6 +23,7 @@ from pipeline.verification.pwm_cases import (
     saturating_flux,
     saturating_map,
 )
+from tests.linear_machine import LinearMachine
 
 RPM = math.pi / 30.0
 F_C = 5e3  # the Prius carrier [Hz]

@@ -26,10 +26,10 @@ from pipeline.losses.pwm import (
 from pipeline.maps.efficiency import (
     EfficiencyOptions,
 )
-from pipeline.maps.linear import GEN5_LIKE, example_machine
 from pipeline.maps.pwm import PWM_LOSS_KEYS, pwm_losses, pwm_settings
 from pipeline.reports.efficiency import run_efficiency_stage
 from pipeline.verification.pwm_cases import saturating_map
+from tests.linear_machine import GEN5_LIKE, example_machine
 
 
 def _slab_loss_numerical(xi: float, n: int = 4001) -> float:

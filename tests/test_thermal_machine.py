@@ -290,12 +290,12 @@ def test_bad_parameters_raise():
 
 
 def test_strategy_losses_at_with_a_linear_machine():
-    """strategy_losses_at on a linear PM machine (pipeline.maps.linear): at a strategy grid
+    """strategy_losses_at on a linear PM machine (tests.linear_machine): at a strategy grid
     node the losses are the model's at the strategy's currents; stator copper follows
     R(T) = R_20 (1 + a (T - 20 degC)) (IEC 60028 a = 0.00393 /K: hand ratio 1.3144 between
     100 and 20 degC, exact up to round-off); beyond the envelope: DesignError."""
-    from pipeline.maps.linear import IPM_LIKE, example_machine
     from pipeline.maps.strategy import StrategyOptions
+    from tests.linear_machine import IPM_LIKE, example_machine
 
     m = example_machine(IPM_LIKE, iron_hysteresis=1.0, iron_eddy=1e-3, psi_ref=0.1)
     opt = StrategyOptions(n_speed=7, n_torque=9, n_current=21)

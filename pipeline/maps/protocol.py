@@ -1,7 +1,7 @@
 """The machine-model interface that efficiency maps, thermal limits and drive cycles read.
 
 Two implementations: :class:`pipeline.maps.model.MachineMap` (interpolated from finite-element
-flux and loss maps) and :class:`pipeline.maps.linear.LinearMachine` (constant inductances,
+flux and loss maps) and :class:`tests.linear_machine.LinearMachine` (constant inductances,
 closed-form optima; for tests). Everything is SI: currents [A] peak phase values in the
 amplitude-invariant dq frame (``pipeline.em.park``), field current [A], flux linkages [Wb]
 peak phase, torque [N m], mechanical speed [rad/s], temperatures [K], losses [W].
