@@ -64,7 +64,7 @@ def test_debug_prints_the_traceback(results, monkeypatch, capsys):
 def test_bad_design_file_exit_2_one_line(results, tmp_path, capsys, command):
     bad = tmp_path / "bad.toml"
     bad.write_bytes(b'name = "\xff"\n')
-    extra = ["--speed-rpm", "1000", "--torque-nm", "10"] if command == "thermal" else []
+    extra = ["--speed-rpm", "1000", "--torque-Nm", "10"] if command == "thermal" else []
     assert main([command, str(bad), *extra]) == 2
     lines = _err_lines(capsys)
     assert len(lines) == 1 and "not UTF-8" in lines[0], lines

@@ -303,7 +303,7 @@ def test_thermal_losses_json(tmp_path):
     from pipeline.commands.thermal import add_thermal_arguments, validate_inputs
 
     parser = add_thermal_arguments(argparse.ArgumentParser())
-    base = ["prius_2004", "--speed-rpm", "3000", "--torque-nm", "100"]
+    base = ["prius_2004", "--speed-rpm", "3000", "--torque-Nm", "100"]
     for content, parts in (
         ({"stator_copper": True}, ("losses.stator_copper", "a number")),
         ({"stator_copper": 1e15}, ("losses.stator_copper", "<= 1e+06")),

@@ -232,7 +232,7 @@ def test_cli_estimate_json(tmp_path, capsys):
             "prius_2004",
             "--speed-rpm",
             "1000",
-            "--torque-nm",
+            "--torque-Nm",
             "80",
             "--loss-source",
             "estimate",
@@ -255,14 +255,14 @@ def test_cli_estimate_json(tmp_path, capsys):
         (["--flow-lpm", "-2"], "flow_lpm"),
         (["--transient-s", "-5"], "transient_s"),
         (["--coolant-C", "150"], "coolant_C"),
-        (["--torque-nm", "900", "--loss-source", "estimate"], "torque_Nm"),
+        (["--torque-Nm", "900", "--loss-source", "estimate"], "torque_Nm"),
         (["--speed-rpm", "20000", "--loss-source", "estimate"], "speed_rpm"),
         ([], "flux map"),
     ],
 )
 def test_cli_bad_input_one_line(capsys, extra, field):
     """Each bad input exits with code 2 and one stderr line naming the field."""
-    args = ["thermal", "gen5_eesm", "--speed-rpm", "3000", "--torque-nm", "100"]
+    args = ["thermal", "gen5_eesm", "--speed-rpm", "3000", "--torque-Nm", "100"]
     for i in range(0, len(extra), 2):  # later options override the defaults above
         if extra[i] in args:
             args[args.index(extra[i]) + 1] = extra[i + 1]
@@ -362,7 +362,7 @@ def test_losses_provider_reads_a_cached_map(tmp_path, monkeypatch):
 def test_cli_coolant_up_to_the_table_end(capsys):
     """Pressurised water-glycol loops run at 105-120 degC (issue 13): --coolant-C 120 runs
     (the coupled state sits above the inlet), 121 is refused with the table's range."""
-    args = ["thermal", "prius_2004", "--speed-rpm", "3000", "--torque-nm", "100",
+    args = ["thermal", "prius_2004", "--speed-rpm", "3000", "--torque-Nm", "100",
             "--loss-source", "estimate", "--json"]  # fmt: skip
     assert main([*args, "--coolant-C", "120"]) == 0
     out = json.loads(capsys.readouterr().out)

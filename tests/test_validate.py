@@ -127,7 +127,7 @@ def test_validate_cli_report_and_exit_codes(tmp_path, monkeypatch, capsys):
     write_golden(golden)
     out = tmp_path / "report"
     argv = ["validate", "--case", "regression", "--case", "wltc", "--designs", "prius_2004"]
-    code = main(argv + ["--out", str(out), "--json"])
+    code = main(argv + ["--output", str(out), "--json"])
     summary = json.loads(capsys.readouterr().out)
     assert code == 1
     assert summary["failures"] == ["golden prius_2004: load.torque_mean"]
@@ -137,7 +137,7 @@ def test_validate_cli_report_and_exit_codes(tmp_path, monkeypatch, capsys):
     assert (out / "regression.png").stat().st_size > 0
     # with the true golden file everything passes: exit 0
     monkeypatch.delenv("EDRIVE_GOLDEN_DIR")
-    assert main(argv + ["--out", str(out), "--json"]) == 0
+    assert main(argv + ["--output", str(out), "--json"]) == 0
     capsys.readouterr()
     # every case is registered (all stages' code is present) and named in --help
     assert tuple(c.name for c in cases()) == CASE_NAMES

@@ -1,4 +1,4 @@
-"""``edrive thermal DESIGN --speed-rpm N --torque-nm T``: temperatures at an operating point,
+"""``edrive thermal DESIGN --speed-rpm N --torque-Nm T``: temperatures at an operating point,
 hot spots, heat balance, time to the limit, continuous and 30 s peak envelopes.
 
 Losses come from the FE machine map (:func:`pipeline.thermal.envelope.losses_provider`,
@@ -45,7 +45,10 @@ _COOLANT_RANGE_C = (
 def add_thermal_arguments(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("design", help="design name (see `edrive designs`) or a design .toml path")
     p.add_argument("--speed-rpm", type=float, required=True, help="mechanical speed [rpm]")
-    p.add_argument("--torque-nm", type=float, required=True, help="shaft torque [N m]")
+    torque = p.add_mutually_exclusive_group(required=True)
+    torque.add_argument("--torque-Nm", type=float, help="shaft torque [N m]")
+    # the former spelling, kept as a hidden alias (issue 15: unit suffixes as in the JSON keys)
+    torque.add_argument("--torque-nm", dest="torque_Nm", type=float, help=argparse.SUPPRESS)
     p.add_argument(
         "--coolant-C",
         type=float,
@@ -102,8 +105,8 @@ def validate_inputs(args) -> dict:
         ("speed_rpm", args.speed_rpm, args.speed_rpm >= 0, "must be >= 0 rpm"),
         (
             "torque_Nm",
-            args.torque_nm,
-            args.torque_nm >= 0,
+            args.torque_Nm,
+            args.torque_Nm >= 0,
             "must be >= 0 N m (motoring; the thermal model is symmetric)",
         ),
         ("flow_lpm", args.flow_lpm, args.flow_lpm > 0, "coolant flow must be > 0 l/min"),
@@ -234,10 +237,10 @@ def cmd_thermal(args) -> int:
             args.speed_rpm,
             f"beyond the maximum speed {rt.max_speed * 30 / math.pi:.0f} rpm",
         )
-    if torque_max is not None and args.torque_nm > torque_max(speed) * (1 + 1e-9):
+    if torque_max is not None and args.torque_Nm > torque_max(speed) * (1 + 1e-9):
         raise DesignError(
             "torque_Nm",
-            args.torque_nm,
+            args.torque_Nm,
             f"beyond the envelope {torque_max(speed):.1f} N m at {args.speed_rpm:.0f} rpm",
         )
     mm = get_mesh(design, args.level)
@@ -254,17 +257,17 @@ def cmd_thermal(args) -> int:
         def loss_fn(temps):
             used.clear()
             used.update(temps)  # the temperatures of the last loss evaluation
-            return losses_at(speed, args.torque_nm, temps)
+            return losses_at(speed, args.torque_Nm, temps)
 
         state = model.coupled(loss_fn, speed, cooling)
         loss_temperatures = dict(used)
-    tag = f"{design.name}-{args.level}-{args.speed_rpm:.0f}rpm-{args.torque_nm:.0f}Nm"
+    tag = f"{design.name}-{args.level}-{args.speed_rpm:.0f}rpm-{args.torque_Nm:.0f}Nm"
     out_dir = results_dir() / "thermal" / tag
     png = plot_temperature(
         model,
         state,
         out_dir / "temperature.png",
-        f"{design.name} {args.speed_rpm:.0f} rpm {args.torque_nm:.0f} N m ({source})",
+        f"{design.name} {args.speed_rpm:.0f} rpm {args.torque_Nm:.0f} N m ({source})",
     )
     bal = state.balance
     summary = {
@@ -272,7 +275,7 @@ def cmd_thermal(args) -> int:
         "level": args.level,
         "loss_source": source,
         "speed_rpm": args.speed_rpm,
-        "torque_Nm": args.torque_nm,
+        "torque_Nm": args.torque_Nm,
         "coolant_inlet_C": args.coolant_C,
         "flow_lpm": args.flow_lpm,
         "losses_W": {k: round(v, 3) for k, v in state.losses.items()},
@@ -290,7 +293,7 @@ def cmd_thermal(args) -> int:
         "picture": str(png),
     }
     lines = [
-        f"{design.name} at {args.speed_rpm:.0f} rpm, {args.torque_nm:.1f} N m; losses: {source}",
+        f"{design.name} at {args.speed_rpm:.0f} rpm, {args.torque_Nm:.1f} N m; losses: {source}",
         "  losses [W]: " + ", ".join(f"{k} {v:.0f}" for k, v in state.losses.items() if v),
         "  hot spots [degC]: " + ", ".join(f"{k} {_c(v):.1f}" for k, v in state.hot_spots.items()),
         *(

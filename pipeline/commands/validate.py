@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 
@@ -36,7 +37,11 @@ def add_validate_arguments(parser) -> None:
         default=[],
         help="run only this case (repeatable): " + ", ".join(CASE_NAMES),
     )
-    parser.add_argument("--out", default=None, help="report folder (default results/validation)")
+    parser.add_argument(
+        "--output", default=None, help="report folder (default results/validation)"
+    )
+    # the former name, a hidden alias (issue 15: `--output` as in `edrive calibrate`)
+    parser.add_argument("--out", dest="output", default=None, help=argparse.SUPPRESS)
     if "--json" not in parser._option_string_actions:
         parser.add_argument("--json", action="store_true", help="machine-readable summary")
 
@@ -159,7 +164,7 @@ def cmd_validate(args) -> int:
     bad = [c for c in args.case if c not in known]
     if bad:
         raise WorkflowError(f"--case: unknown {', '.join(bad)}; known: {', '.join(sorted(known))}")
-    out_dir = Path(args.out) if args.out else results_dir() / "validation"
+    out_dir = Path(args.output) if args.output else results_dir() / "validation"
     ctx = Context(out_dir=out_dir, quick=args.quick, designs=designs)
     rows, times = run_cases(ctx, only=tuple(args.case))
     summ = summary(rows, times, args.quick, tuple(args.case))
