@@ -111,8 +111,8 @@ def case_values(res) -> dict:
     }
     if res.speed_rpm is not None:
         v_d, v_q = res.voltages_dq()
-        out["v_d"] = [v_d, "V", "d-axis voltage -omega psi_q (no resistance)"]
-        out["v_q"] = [v_q, "V", "q-axis voltage omega psi_d (no resistance)"]
+        out["v_d"] = [v_d, "V", "d-axis voltage -omega_el psi_q (no resistance)"]
+        out["v_q"] = [v_q, "V", "q-axis voltage omega_el psi_d (no resistance)"]
     return out
 
 

@@ -322,11 +322,11 @@ class CaseResult:
         return dq_torque(self.psi_d, self.psi_q, self.i_d, self.i_q, self.pole_pairs)
 
     def voltages_dq(self) -> tuple[float, float]:
-        """Steady-state (v_d, v_q) = (-omega psi_q, omega psi_d) [V], resistance neglected."""
+        """Steady-state (v_d, v_q) = (-omega_el psi_q, omega_el psi_d) [V], resistance neglected."""
         if self.speed_rpm is None:
             return math.nan, math.nan
-        omega = self.pole_pairs * self.speed_rpm * 2 * math.pi / 60.0
-        return -omega * float(np.mean(self.psi_q)), omega * float(np.mean(self.psi_d))
+        omega_el = self.pole_pairs * self.speed_rpm * 2 * math.pi / 60.0
+        return -omega_el * float(np.mean(self.psi_q)), omega_el * float(np.mean(self.psi_d))
 
     def back_emf(self, speed_rpm: float | None = None):
         """Phase-A and line A-B EMF over one electrical period (:mod:`pipeline.post.backemf`)

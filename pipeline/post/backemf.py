@@ -15,8 +15,8 @@ It holds on load too, as long as the currents are a balanced set rotating with t
 (every phase sees the same field, shifted). Checked against a full-period solve in
 tests/test_em_post.py.
 
-Back-EMF (motor convention, e = d psi / dt) at electrical speed omega = p n 2 pi / 60:
-e_a = omega d psi_a / d theta, differentiated spectrally (exact for the sampled
+Back-EMF (motor convention, e = d psi / dt) at electrical speed omega_el = p n 2 pi / 60:
+e_a = omega_el d psi_a / d theta, differentiated spectrally (exact for the sampled
 harmonics); line-to-line e_ab = e_a - e_b with e_b(theta) = e_a(theta - 2 pi/3).
 Harmonic amplitudes are peak values per order h (h = 1 the fundamental).
 """
@@ -103,7 +103,7 @@ class BackEMF:
 
     @property
     def psi_fundamental(self) -> float:
-        """Peak fundamental of the phase flux linkage [Wb] (E_1 / omega)."""
+        """Peak fundamental of the phase flux linkage [Wb] (E_1 / omega_el)."""
         w = 2 * math.pi * self.speed_rpm / 60.0
         return math.nan if w == 0 else self.phase_fundamental / (w * self.pole_pairs)
 
@@ -127,12 +127,12 @@ def back_emf(theta: np.ndarray, psi_a: np.ndarray, speed_rpm: float, pole_pairs:
     n = psi.size
     if n % 3:
         raise DesignError("psi_a", n, "a sample count divisible by 3 (line-to-line shift)")
-    omega = pole_pairs * speed_rpm * 2 * math.pi / 60.0
+    omega_el = pole_pairs * speed_rpm * 2 * math.pi / 60.0
     k = np.fft.rfftfreq(n, 1.0 / n)  # harmonic order per bin
     spec = np.fft.rfft(psi) * 1j * k
     if n % 2 == 0:
         spec[-1] = 0.0  # the Nyquist bin has no defined derivative
-    e_a = omega * np.fft.irfft(spec, n)
+    e_a = omega_el * np.fft.irfft(spec, n)
     e_b = np.roll(e_a, n // 3)  # e_b(theta_j) = e_a(theta_j - 2 pi/3)
     e_ab = e_a - e_b
     return BackEMF(

@@ -45,7 +45,7 @@ def prius_back_emf_comparison(
     ``error`` ((computed - measured) / measured [-]), ``computed_peak_V`` and
     ``measured_peak_V`` (line-to-line peak); plus scalars ``psi_fundamental_Wb``
     (peak phase flux linkage fundamental of the model), ``measured_psi_fundamental_Wb``
-    (the one the measured rms implies, sqrt(2/3) V_rms / omega, harmonics neglected),
+    (the one the measured rms implies, sqrt(2/3) V_rms / omega_el, harmonics neglected),
     ``thd_line`` [-] and ``level``, ``magnet_temperature_C``.
     """
     from pipeline.em.machine import run_case
@@ -61,7 +61,7 @@ def prius_back_emf_comparison(
     computed = emf.line_rms * speeds / n0
     fund = emf.line_fundamental_rms * speeds / n0
     measured = np.asarray(meas["v_rms_V"], float)
-    omega = res.pole_pairs * speeds * 2 * np.pi / 60.0
+    omega_el = res.pole_pairs * speeds * 2 * np.pi / 60.0
     return {
         "speed_rpm": speeds,
         "computed_V": computed,
@@ -71,7 +71,7 @@ def prius_back_emf_comparison(
         "computed_peak_V": float(np.max(np.abs(emf.e_line))) * speeds / n0,
         "measured_peak_V": np.asarray(meas["v_peak_V"], float),
         "psi_fundamental_Wb": emf.psi_fundamental,
-        "measured_psi_fundamental_Wb": float(np.mean(np.sqrt(2.0 / 3.0) * measured / omega)),
+        "measured_psi_fundamental_Wb": float(np.mean(np.sqrt(2.0 / 3.0) * measured / omega_el)),
         "thd_line": emf.thd_line,
         "level": level,
         "magnet_temperature_C": float(magnet_temperature_C),

@@ -352,9 +352,9 @@ def _prius_rotor_loss(ctx: Context) -> list[Row]:
     lines = [ln for ln in path.read_text().splitlines() if ln and not ln.startswith("#")]
     data = np.array([ln.split(",") for ln in lines[1:]], dtype=float)
     speed_rpm, loss = data[:, 0], data[:, 2]
-    omega = speed_rpm * 2 * math.pi / 60
-    coeffs = fit_mechanical_loss(omega, loss)
-    fit = mechanical_loss(omega, coeffs)
+    omega_mech = speed_rpm * 2 * math.pi / 60
+    coeffs = fit_mechanical_loss(omega_mech, loss)
+    fit = mechanical_loss(omega_mech, coeffs)
     rel = fit / loss - 1
     src = "ORNL/TM-2004/247 Table 3.7 (pipeline/drive/data/ornl_prius_2004_loss_breakdown_25C.csv)"
     rows = [
@@ -398,11 +398,11 @@ def _prius_spin_loss_model(speed_rpm: np.ndarray):
     res = run_case(d, 0.0, 0.0, positions=36, span_el=math.pi, keep_fields=True)
     c = {k: v[0] for k, v in point_losses(res, d).items()}
     f = d.pole_pairs * speed_rpm / 60
-    omega = speed_rpm * 2 * math.pi / 60
+    omega_mech = speed_rpm * 2 * math.pi / 60
     at_f = losses_at_frequency(c, f)
     magnet = at_f.pop("magnet")
     iron = sum(at_f.values())
-    mech = mechanical_loss(d, omega)
+    mech = mechanical_loss(d, omega_mech)
     parts = {"iron": iron, "magnet": magnet, "mechanical": mech}
     return iron + magnet + mech, parts
 

@@ -99,7 +99,7 @@ def extra_quantities(design: Design, level="ci", sector: bool = True, point=None
     out[p + "psi_q"] = float(np.mean(res.psi_q))
     if design.kind == "eesm":
         out[p + "psi_f"] = float(np.mean(res.psi_f))
-    omega = pt["speed_rpm"] * 2 * math.pi / 60
+    omega_mech = pt["speed_rpm"] * 2 * math.pi / 60
     f = design.pole_pairs * pt["speed_rpm"] / 60
     t_w = ZERO_CELSIUS + pt["winding_temperature_C"]
     losses = losses_at_frequency(coeff, f)
@@ -111,7 +111,7 @@ def extra_quantities(design: Design, level="ci", sector: bool = True, point=None
         if key in ("magnet", "field_copper") and value == 0.0:
             continue  # a component the design does not have
         out[p + f"loss_{key}"] = float(value)
-    power = res.mean_torque * omega
+    power = res.mean_torque * omega_mech
     out[p + "efficiency_em"] = power / (power + sum(losses.values()))
     from pipeline.mesh import get_mesh
     from pipeline.thermal.machine import Cooling, MachineThermalModel
@@ -119,7 +119,7 @@ def extra_quantities(design: Design, level="ci", sector: bool = True, point=None
     model = MachineThermalModel(design, get_mesh(design, level, sector=True))
     cooling = Cooling(ZERO_CELSIUS + pt["coolant_C"], pt["flow_lpm"] / 60e3)
     full = {k: 0.0 for k in ("brushes", "mechanical")} | losses
-    state = model.steady(full, omega, cooling)
+    state = model.steady(full, omega_mech, cooling)
     for key, value in sorted(state.hot_spots.items()):
         out[p + f"hot_spot_{key}"] = float(value)
     return out
