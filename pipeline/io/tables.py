@@ -61,7 +61,7 @@ def _resolve(cls) -> dict:
 
 def _convert(value: Any, tp: Any, where: str) -> Any:
     origin = typing.get_origin(tp)
-    if dataclasses.is_dataclass(tp):
+    if dataclasses.is_dataclass(tp) or _is_registry(tp):
         if not isinstance(value, dict):
             raise DesignError(where, value, "must be a table")
         return from_table(tp, value, where)
@@ -103,8 +103,21 @@ def _convert(value: Any, tp: Any, where: str) -> Any:
     return value
 
 
+def _is_registry(cls) -> bool:
+    """An extension-point base (rotor topology, cooling model): a class with its own
+    ``kinds()`` registry; a table names its implementation by ``kind``."""
+    return isinstance(cls, type) and "kinds" in vars(cls)
+
+
 def from_table(cls, table: dict, where: str = ""):
-    """Build dataclass ``cls`` from a TOML table whose keys carry their unit."""
+    """Build dataclass ``cls`` from a TOML table whose keys carry their unit (for an
+    extension-point base, the registered class named by the table's ``kind``)."""
+    if _is_registry(cls):
+        kinds = cls.kinds()
+        kind = table.get("kind") if isinstance(table, dict) else None
+        if kind not in kinds:
+            raise DesignError(f"{where}.kind".lstrip("."), kind, f"must be one of {', '.join(kinds)}")
+        cls = kinds[kind]
     hints = _resolve(cls)
     fields = {_key(f): f for f in dataclasses.fields(cls) if f.init}
     kwargs = {}

@@ -69,7 +69,6 @@ from pipeline.errors import ConvergenceError, DesignError
 from pipeline.losses.copper import end_winding_length
 from pipeline.losses.mechanical import windage_loss
 from pipeline.materials import load_material
-from pipeline.rotors import VMagnetRotor
 from pipeline.thermal import correlations as corr
 from pipeline.thermal.coolant import air_properties, water_glycol_properties
 from pipeline.thermal.interface import interface_matrix, split_interface
@@ -268,26 +267,11 @@ class MachineThermalModel:
         put(_elements(m, names.SLOT_OPENING), prm.wedge_conductivity, rho_c=prm.impregnation_rho_c)
         put(_elements(m, names.ROTOR_POCKET), air.thermal_conductivity, rho_c=rho_c(air))
         put(self.regions["airgap"], air.thermal_conductivity, rho_c=rho_c(air))
-        if isinstance(d.rotor, VMagnetRotor):
-            mag = load_material(d.rotor.magnet_material)
-            put(self.regions["magnets"], mag.thermal_conductivity, rho_c=rho_c(mag))
-        elif self.regions["field"].size:
-            fcu = load_material(d.rotor.field_material)
-            side_area = self.area["field"] / len(
-                [k for k in m.subdomains if k.startswith("field_")]
-            )
-            ff = min(d.rotor.field_turns * d.rotor.field_conductor_area / side_area, 0.78)
-            k_f = float(
-                corr.rayleigh_square_array(
-                    fcu.thermal_conductivity, prm.impregnation_conductivity, ff
-                )
-            )
-            put(
-                self.regions["field"],
-                k_f,
-                rho_c=ff * rho_c(fcu) + (1 - ff) * prm.impregnation_rho_c,
-            )
-            self.field_fill = ff
+        n_sides = len([k for k in m.subdomains if k.startswith("field_")])
+        side_area = self.area["field"] / n_sides if n_sides else 0.0
+        for region, (k_reg, c_reg) in d.rotor.thermal_regions(side_area, prm).items():
+            if self.regions[region].size:  # the rotor topology's magnets / field coils
+                put(self.regions[region], k_reg, rho_c=c_reg)
         if np.any(np.isnan(k1)):
             missing = sorted(k for k, v in m.subdomains.items() if np.any(np.isnan(k1[v])))
             raise DesignError("thermal materials", missing, "regions without a conductivity")
