@@ -28,6 +28,7 @@ from pipeline.io.toml import loads_toml
 from pipeline.materials import load_material
 from pipeline.rotors import RotorTopology
 from pipeline.shapes import annular_sector_area
+from pipeline.thermal.cooling import CoolingModel
 
 __all__ = [
     "SlotShape",
@@ -401,6 +402,12 @@ class Design:
     #: inverter data (efficiency maps then default to sinusoidal currents). Not part of the
     #: content hash (:class:`InverterSpec`)
     inverter: InverterSpec | None = dataclasses.field(default=None, metadata={"provenance": True})
+    #: the machine's cooling models (``[[cooling]]`` tables, ``kind`` = a registered
+    #: :class:`~pipeline.thermal.cooling.CoolingModel`); empty: the water jacket of
+    #: ``[housing]``. Left out of the file and the hashes while empty
+    cooling: tuple[CoolingModel, ...] = dataclasses.field(
+        default=(), metadata={"omit_default": True}
+    )
 
     def __post_init__(self):
         if not self.name.replace("_", "").isalnum():
@@ -439,6 +446,8 @@ class Design:
             }[where]
             if kind not in allowed:
                 raise DesignError(where, name, f"is a {kind}; must be one of {', '.join(allowed)}")
+        for model in self.cooling:
+            model.check(self)
         # layout checks (balanced winding for this pole count) run here, before gmsh
         _ = self.symmetry  # balanced winding for this pole count; channels repeat per sector
         self._check_slot_fits_conductors()

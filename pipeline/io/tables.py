@@ -150,18 +150,26 @@ def from_table(cls, table: dict, where: str = ""):
     return cls(**kwargs)
 
 
+def _omitted(obj, f: dataclasses.Field) -> bool:
+    """A field marked ``omit_default`` at its default: not written, not hashed (so adding
+    such a field changes no existing file or content hash)."""
+    return bool(f.metadata.get("omit_default")) and getattr(obj, f.name) == f.default
+
+
 def to_table(obj) -> dict:
     """The inverse of :func:`from_table` (values back in file units)."""
     out: dict = {}
     if hasattr(obj, "KIND"):
         out["kind"] = obj.KIND
     for f in dataclasses.fields(obj):
-        if not f.init:
+        if not f.init or _omitted(obj, f):
             continue
         v = getattr(obj, f.name)
         unit = f.metadata.get("unit")
         if dataclasses.is_dataclass(v):
             v = to_table(v)
+        elif isinstance(v, tuple) and v and all(dataclasses.is_dataclass(x) for x in v):
+            v = [to_table(x) for x in v]  # an array of tables
         elif unit and v is not None:
             v = v / UNIT_SCALE[unit]
         if v is not None:
@@ -174,7 +182,7 @@ def canonical(obj) -> Any:
     if dataclasses.is_dataclass(obj):
         d = {"__kind__": getattr(obj, "KIND", type(obj).__name__)}
         for f in dataclasses.fields(obj):
-            if f.metadata.get("provenance"):  # records where values came from, not a value
+            if f.metadata.get("provenance") or _omitted(obj, f):  # provenance: not a value
                 continue
             d[f.name] = canonical(getattr(obj, f.name))
         return d

@@ -84,9 +84,13 @@ class RotorTopology(ABC):
     #: short machine label in listings and dataset attributes ("eesm", "ipm", ...):
     #: a display name only, code asks the flags below
     LABEL: ClassVar[str]
-    #: a wound field (``i_f``, field copper and brush losses, ``max_field_current``)
+    #: a wound field (``i_f``, field copper and brush losses, ``max_field_current``); the
+    #: class then has ``field_turns`` (per pole, poles in series), ``field_conductor_area``
+    #: [m^2] and ``field_material``
     HAS_FIELD_WINDING: ClassVar[bool] = False
-    #: permanent magnets (``magnet_material``, magnet temperature, magnet eddy losses)
+    #: permanent magnets (magnet temperature, magnet eddy losses); the class then has
+    #: ``magnet_material``, ``magnet_width`` [m] (one piece across its magnetisation: the
+    #: eddy-current strip) and ``magnet_remanence`` [T] or None (the material's)
     HAS_MAGNETS: ClassVar[bool] = False
 
     n_poles: int
