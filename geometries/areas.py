@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from geometries import names
 from pipeline.design import Design
-from pipeline.rotors import SalientPoleRotor
-from pipeline.shapes import annulus_area, circular_segment_area, polygon_area
+from pipeline.shapes import annulus_area
 
 __all__ = ["analytic_areas"]
 
@@ -33,24 +30,6 @@ def _layer_areas(design: Design) -> list[float]:
             a += math.pi * (slot.width_bottom / 2) ** 2 / 2
         out.append(a)
     return out
-
-
-def _salient_iron_area(rotor: SalientPoleRotor) -> float:
-    o = rotor.pole_outline()
-    flip = np.array([1.0, -1.0])
-    pts = []
-    for k in range(rotor.n_poles):
-        a = (k + 0.5) * rotor.pole_pitch
-        c, s = math.cos(a), math.sin(a)
-        rot = np.array([[c, s], [-s, c]])
-        for key in ("foot", "neck", "tip_bottom", "tip_top"):
-            pts.append((o[key] * flip) @ rot)
-        for key in ("tip_top", "tip_bottom", "neck", "foot"):
-            pts.append(o[key] @ rot)
-    chord_poly = polygon_area(np.array(pts))
-    half = math.asin(rotor.shoe_width / 2 / rotor.shoe_radius)
-    arcs = rotor.n_poles * circular_segment_area(rotor.shoe_radius, half)
-    return chord_poly + arcs - math.pi * rotor.shaft_radius**2
 
 
 def analytic_areas(design: Design, n_sectors: int = 1) -> dict[str, float]:
@@ -83,19 +62,9 @@ def analytic_areas(design: Design, n_sectors: int = 1) -> dict[str, float]:
     out["coolant"] = channels
     out[names.HOUSING] = annulus_area(st.outer_radius, hs.outer_radius) - channels
     out[names.SHAFT] = math.pi * rotor.shaft_radius**2
-    if isinstance(rotor, SalientPoleRotor):
-        iron = _salient_iron_area(rotor)
-        field = 2 * rotor.n_poles * rotor.coil_area()
-        out["field"] = field
-        out[names.ROTOR_CORE] = iron
-        out[names.AIRGAP_ROTOR] = math.pi * r_sl**2 - iron - field - out[names.SHAFT]
-    else:
-        magnets = 2 * rotor.n_poles * rotor.magnet_area()
-        pockets = 2 * rotor.n_poles * polygon_area(rotor.hole_polygon()) - magnets
-        out["magnet"] = magnets
-        out[names.ROTOR_POCKET] = pockets
-        out[names.AIRGAP_ROTOR] = annulus_area(r_ro, r_sl)
-        out[names.ROTOR_CORE] = annulus_area(rotor.shaft_radius, r_ro) - magnets - pockets
+    inside = rotor.areas()  # the topology's closed forms: rotor_core and its own regions
+    out.update(inside)
+    out[names.AIRGAP_ROTOR] = math.pi * r_sl**2 - out[names.SHAFT] - sum(inside.values())
     stator_total = annulus_area(st.bore_radius, st.outer_radius)
     slot_total = q * slot.area(st.bore_radius)
     out[names.STATOR_CORE] = stator_total - slot_total

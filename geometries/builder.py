@@ -27,7 +27,6 @@ from geometries import names
 from geometries.settings import MeshSettings
 from pipeline.design import Design
 from pipeline.errors import MeshError
-from pipeline.rotors import SalientPoleRotor, VMagnetRotor
 from pipeline.shapes import rotate
 from pipeline.winding import winding_layout
 
@@ -217,61 +216,27 @@ def _add_stator(model: _Model, design: Design, slots: range, info: dict) -> None
 
 
 # --- rotors -------------------------------------------------------------------------------
-def _pole_angle(rotor, k: int) -> float:
-    return (k + 0.5) * 2 * math.pi / rotor.n_poles + rotor.pole_axis_offset
+class _Canvas:
+    """What a rotor topology draws with (:class:`pipeline.rotors.base.Canvas`)."""
 
+    PRIORITY = {"magnet": _P_MAGNET, "field": _P_FIELD, "pocket": _P_POCKET, "rotor": _P_ROTOR}
 
-def _add_salient_rotor(model: _Model, rotor: SalientPoleRotor, poles: range, info: dict) -> None:
-    o = rotor.pole_outline()
-    flip = np.array([1.0, -1.0])
-    centre = np.array([rotor.shoe_center, 0.0])
-    path = []
-    for k in range(rotor.n_poles):
-        a = _pole_angle(rotor, k)
+    def __init__(self, model: _Model):
+        self._model = model
 
-        def r(p, a=a):
-            return rotate(np.asarray(p)[None, :], a)[0]
+    def polygon(self, points: np.ndarray) -> int:
+        return _polygon(points)
 
-        path += [
-            (r(o["foot"] * flip), None),
-            (r(o["neck"] * flip), None),
-            (r(o["tip_bottom"] * flip), None),
-            (r(o["tip_top"] * flip), r(centre)),
-            (r(o["tip_top"]), None),
-            (r(o["tip_bottom"]), None),
-            (r(o["neck"]), None),
-            (r(o["foot"]), None),
-        ]
-    model.add(_P_ROTOR, names.ROTOR_CORE, _surface(path))
-    coil = rotor.coil_polygon()
-    fields = {}
-    for k in poles:
-        a = _pole_angle(rotor, k)
-        polarity = 1 if k % 2 == 0 else -1
-        for side, poly in ((+1, coil), (-1, (coil * flip)[::-1])):
-            label = names.field_name(k, side * polarity)
-            model.add(_P_FIELD, label, _polygon(rotate(poly, a)))
-            fields[label] = {"pole": k, "sign": side * polarity}
-    info["field_coils"] = fields
+    def surface(self, path: list) -> int:
+        return _surface(path)
 
+    def disk(self, radius: float) -> int:
+        return _disk(radius)
 
-def _add_v_rotor(model: _Model, rotor: VMagnetRotor, poles: range, info: dict) -> None:
-    model.add(_P_ROTOR, names.ROTOR_CORE, _disk(rotor.outer_radius))
-    flip = np.array([1.0, -1.0])
-    hole, magnet, direction = rotor.hole_polygon(), rotor.magnet_polygon(), rotor.magnet_direction()
-    mags = {}
-    for k in poles:
-        a = _pole_angle(rotor, k)
-        polarity = 1 if k % 2 == 0 else -1
-        for i, m in enumerate((flip, np.array([1.0, 1.0]))):
-            h = hole * m if i == 0 else hole
-            g = magnet * m if i == 0 else magnet
-            model.add(_P_POCKET, names.ROTOR_POCKET, _polygon(rotate(h if i else h[::-1], a)))
-            label = names.magnet_name(k, i)
-            model.add(_P_MAGNET, label, _polygon(rotate(g if i else g[::-1], a)))
-            d = rotate((direction * m)[None, :], a)[0] * polarity
-            mags[label] = {"pole": k, "direction": [float(d[0]), float(d[1])]}
-    info["magnets"] = mags
+    def add(self, kind: str, label: str, tag: int) -> None:
+        if kind not in self.PRIORITY:
+            raise MeshError(f"rotor region kind {kind!r}: must be one of {sorted(self.PRIORITY)}")
+        self._model.add(self.PRIORITY[kind], label, tag)
 
 
 # --- assembly -----------------------------------------------------------------------------
@@ -343,10 +308,7 @@ def build(design: Design, settings: MeshSettings, path: str | Path) -> dict:
         model.add(_P_SLIDE, names.AIRGAP_ROTOR, _disk(radii["sliding"]))
         model.add(_P_SHAFT, names.SHAFT, _disk(rotor.shaft_radius))
         _add_stator(model, design, slots, info)
-        if isinstance(rotor, SalientPoleRotor):
-            _add_salient_rotor(model, rotor, poles, info)
-        else:
-            _add_v_rotor(model, rotor, poles, info)
+        rotor.add_regions(_Canvas(model), poles, info)
         occ.synchronize()
         prims = model.prims
         if sector_angle is not None:

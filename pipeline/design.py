@@ -1,8 +1,9 @@
 """Machine designs: frozen, validated objects in SI, loaded from cited TOML files.
 
 A design file under ``geometries/reference/designs/NAME.toml`` has the tables
-``[stator]`` (with ``[stator.slot]``), ``[winding]``, ``[rotor]`` (``kind = "salient_pole"``
-or ``"v_magnet"``), ``[housing]`` and ``[ratings]``; keys carry their unit
+``[stator]`` (with ``[stator.slot]``), ``[winding]``, ``[rotor]`` (``kind`` = a registered
+rotor topology, :mod:`pipeline.rotors`: ``"salient_pole"`` or ``"v_magnet"``), ``[housing]``
+and ``[ratings]``; keys carry their unit
 (``bore_radius_mm``), every table a ``source``. Everything is checked on construction, so
 an infeasible design fails with a one-line :class:`~pipeline.errors.DesignError` naming the
 field, the value and the rule before gmsh starts.
@@ -21,14 +22,13 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-import numpy as np
-
 from pipeline.errors import DesignError
 from pipeline.io.tables import canonical, from_table, to_table, unit_field
 from pipeline.io.toml import loads_toml
 from pipeline.materials import load_material
-from pipeline.rotors import Rotor, SalientPoleRotor, VMagnetRotor
+from pipeline.rotors import RotorTopology
 from pipeline.shapes import annular_sector_area
+from pipeline.thermal.cooling import CoolingModel
 
 __all__ = [
     "SlotShape",
@@ -390,7 +390,7 @@ class Design:
     source: str
     stator: Stator
     winding: Winding
-    rotor: SalientPoleRotor | VMagnetRotor
+    rotor: RotorTopology
     housing: Housing
     ratings: Ratings
     #: provenance of calibrated values (the ``[calibration]`` table written by
@@ -402,6 +402,12 @@ class Design:
     #: inverter data (efficiency maps then default to sinusoidal currents). Not part of the
     #: content hash (:class:`InverterSpec`)
     inverter: InverterSpec | None = dataclasses.field(default=None, metadata={"provenance": True})
+    #: the machine's cooling models (``[[cooling]]`` tables, ``kind`` = a registered
+    #: :class:`~pipeline.thermal.cooling.CoolingModel`); empty: the water jacket of
+    #: ``[housing]``. Left out of the file and the hashes while empty
+    cooling: tuple[CoolingModel, ...] = dataclasses.field(
+        default=(), metadata={"omit_default": True}
+    )
 
     def __post_init__(self):
         if not self.name.replace("_", "").isalnum():
@@ -440,6 +446,8 @@ class Design:
             }[where]
             if kind not in allowed:
                 raise DesignError(where, name, f"is a {kind}; must be one of {', '.join(allowed)}")
+        for model in self.cooling:
+            model.check(self)
         # layout checks (balanced winding for this pole count) run here, before gmsh
         _ = self.symmetry  # balanced winding for this pole count; channels repeat per sector
         self._check_slot_fits_conductors()
@@ -471,8 +479,16 @@ class Design:
 
     # --- derived ----------------------------------------------------------------------
     @property
+    def topology(self) -> type[RotorTopology]:
+        """The rotor's topology class (registry key ``topology.KIND``; ask it, e.g.
+        ``HAS_FIELD_WINDING``, rather than comparing names)."""
+        return type(self.rotor)
+
+    @property
     def kind(self) -> str:
-        return "eesm" if isinstance(self.rotor, SalientPoleRotor) else "ipm"
+        """Display label of the machine ("eesm", "ipm", ...: the topology's ``LABEL``) for
+        listings and dataset attributes; code asks :attr:`topology`."""
+        return self.rotor.LABEL
 
     @property
     def n_poles(self) -> int:
@@ -500,10 +516,7 @@ class Design:
             "housing.material": self.housing.material,
             "housing.coolant": self.housing.coolant,
         }
-        if isinstance(self.rotor, VMagnetRotor):
-            names["rotor.magnet_material"] = self.rotor.magnet_material
-        else:
-            names["rotor.field_material"] = self.rotor.field_material
+        names.update(self.rotor.material_names())
         return names
 
     @cached_property
@@ -583,5 +596,3 @@ def load_design(name_or_path: str | Path) -> Design:
             )
     return design_from_toml(read_text(path, "design"), str(path))
 
-
-_ = (np, Rotor)

@@ -52,10 +52,10 @@ def mesh_dir() -> Path:
 
 
 #: design fields that do not change the geometry or the mesh (materials, stacking factors,
-#: remanence, ratings, inverter): a design that differs only in these shares its mesh, so
+#: remanence, ratings, inverter, cooling models): a design that differs only in these shares its mesh, so
 #: e.g. a calibration of the remanence or a material sweep meshes once
 NON_GEOMETRIC = {
-    "": ("ratings", "inverter", "description", "calibration"),
+    "": ("ratings", "inverter", "description", "calibration", "cooling"),
     "stator": ("stacking_factor", "material"),
     "rotor": ("stacking_factor", "material", "magnet_material", "shaft_material",
               "field_material", "magnet_remanence"),  # fmt: skip

@@ -427,7 +427,7 @@ def load_workflow(
         "workflow",
         solves=kind.name != "mesh",
     )
-    if kind.name == "case" and base.kind != "eesm" and any(op.get("i_f_A") for op in ops):
+    if kind.name == "case" and not base.topology.HAS_FIELD_WINDING and any(op.get("i_f_A") for op in ops):
         raise _wf("operating_points.i_f_A", "> 0", f"{base.name} has no field winding")
     tasks = _tasks(base, variants, resolved, ops, level, kind)
     return Workflow(

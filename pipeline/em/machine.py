@@ -478,7 +478,7 @@ def check_case_inputs(design: Design, i_d, i_q, i_f, positions, span_el, speed_r
         raise DesignError(
             "i_f", i_f, f"above {MAX_CURRENT_FACTOR:g} x the rated {rt.max_field_current:g} A"
         )
-    if design.kind != "eesm" and i_f != 0.0:
+    if not design.topology.HAS_FIELD_WINDING and i_f != 0.0:
         raise DesignError(
             "i_f", i_f, f"field current needs a wound rotor ({design.name} is {design.kind})"
         )

@@ -61,7 +61,7 @@ def _resolve(cls) -> dict:
 
 def _convert(value: Any, tp: Any, where: str) -> Any:
     origin = typing.get_origin(tp)
-    if dataclasses.is_dataclass(tp):
+    if dataclasses.is_dataclass(tp) or _is_registry(tp):
         if not isinstance(value, dict):
             raise DesignError(where, value, "must be a table")
         return from_table(tp, value, where)
@@ -103,8 +103,21 @@ def _convert(value: Any, tp: Any, where: str) -> Any:
     return value
 
 
+def _is_registry(cls) -> bool:
+    """An extension-point base (rotor topology, cooling model): a class with its own
+    ``kinds()`` registry; a table names its implementation by ``kind``."""
+    return isinstance(cls, type) and "kinds" in vars(cls)
+
+
 def from_table(cls, table: dict, where: str = ""):
-    """Build dataclass ``cls`` from a TOML table whose keys carry their unit."""
+    """Build dataclass ``cls`` from a TOML table whose keys carry their unit (for an
+    extension-point base, the registered class named by the table's ``kind``)."""
+    if _is_registry(cls):
+        kinds = cls.kinds()
+        kind = table.get("kind") if isinstance(table, dict) else None
+        if kind not in kinds:
+            raise DesignError(f"{where}.kind".lstrip("."), kind, f"must be one of {', '.join(kinds)}")
+        cls = kinds[kind]
     hints = _resolve(cls)
     fields = {_key(f): f for f in dataclasses.fields(cls) if f.init}
     kwargs = {}
@@ -137,18 +150,26 @@ def from_table(cls, table: dict, where: str = ""):
     return cls(**kwargs)
 
 
+def _omitted(obj, f: dataclasses.Field) -> bool:
+    """A field marked ``omit_default`` at its default: not written, not hashed (so adding
+    such a field changes no existing file or content hash)."""
+    return bool(f.metadata.get("omit_default")) and getattr(obj, f.name) == f.default
+
+
 def to_table(obj) -> dict:
     """The inverse of :func:`from_table` (values back in file units)."""
     out: dict = {}
     if hasattr(obj, "KIND"):
         out["kind"] = obj.KIND
     for f in dataclasses.fields(obj):
-        if not f.init:
+        if not f.init or _omitted(obj, f):
             continue
         v = getattr(obj, f.name)
         unit = f.metadata.get("unit")
         if dataclasses.is_dataclass(v):
             v = to_table(v)
+        elif isinstance(v, tuple) and v and all(dataclasses.is_dataclass(x) for x in v):
+            v = [to_table(x) for x in v]  # an array of tables
         elif unit and v is not None:
             v = v / UNIT_SCALE[unit]
         if v is not None:
@@ -161,7 +182,7 @@ def canonical(obj) -> Any:
     if dataclasses.is_dataclass(obj):
         d = {"__kind__": getattr(obj, "KIND", type(obj).__name__)}
         for f in dataclasses.fields(obj):
-            if f.metadata.get("provenance"):  # records where values came from, not a value
+            if f.metadata.get("provenance") or _omitted(obj, f):  # provenance: not a value
                 continue
             d[f.name] = canonical(getattr(obj, f.name))
         return d

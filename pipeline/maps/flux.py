@@ -143,8 +143,8 @@ def default_grid(
 ) -> FluxGrid:
     """Grid from the ratings: i_d in [-I, m I] with a node at 0, i_q in [0, I] (or [-I, I]),
     i_f in [0, I_f]; I = ``max_phase_current`` [A] peak, m = ``id_margin``."""
-    kind = "eesm" if design.kind == "eesm" else "ipm"
-    d_id, d_iq, d_if = DEFAULT_SIZES[kind]
+    wound = design.topology.HAS_FIELD_WINDING
+    d_id, d_iq, d_if = DEFAULT_SIZES["eesm" if wound else "ipm"]
     n_id, n_iq, n_if = n_id or d_id, n_iq or d_iq, n_if or d_if
     if n_id < 3 or n_iq < 2 or n_if < 1:
         raise DesignError("grid", (n_id, n_iq, n_if), "at least 3 x 2 (x 1) nodes")
@@ -155,7 +155,7 @@ def default_grid(
     h = i_max / (n_id - 1 - n_pos)  # i_d = 0 is a node
     i_d = _axis(-i_max, n_pos * h, n_id)
     i_q = _axis(0.0 if mirror_iq else -i_max, i_max, n_iq)
-    if kind == "eesm":
+    if wound:
         i_f_max = design.ratings.max_field_current
         if not i_f_max > 0:
             raise DesignError("ratings.max_field_current_A", i_f_max, "> 0 for an EESM map")
@@ -192,7 +192,7 @@ def grid_from_table(design, table: dict) -> FluxGrid:
             axes[k] = tuple(float(x) for x in v)
         else:
             raise DesignError(f"grid.{k}", v, "a list of currents [A] or {from, to, n}")
-    if design.kind != "eesm" and axes["i_f_A"] != (0.0,):
+    if not design.topology.HAS_FIELD_WINDING and axes["i_f_A"] != (0.0,):
         raise DesignError("grid.i_f_A", list(axes["i_f_A"]), f"{design.name} has no field winding")
     return FluxGrid(axes["i_d_A"], axes["i_q_A"], axes["i_f_A"], base.positions, mirror)
 
@@ -205,7 +205,7 @@ def _flux_point(design, level: str, operating_point: dict, with_losses: bool) ->
     kw = case_kwargs(operating_point)  # span_el: the op's span_el_rad, default pi/3
     if "newton_tolerance" in operating_point:  # a study variant's solver setting (pipeline.study)
         kw["tol"] = float(operating_point["newton_tolerance"])
-    if design.kind != "eesm" and "magnet_temperature_C" not in operating_point:
+    if design.topology.HAS_MAGNETS and "magnet_temperature_C" not in operating_point:
         raise DesignError(
             "operating point", operating_point, "a PM map point needs magnet_temperature_C"
         )
@@ -261,7 +261,7 @@ def map_operating_point(
 ) -> dict:
     """Operating point of one map task; ``magnet_temperature`` [K] (PM only) as degC."""
     op = {"i_d_A": float(i_d), "i_q_A": float(i_q), "positions": int(positions)}
-    if design.kind == "eesm":
+    if design.topology.HAS_FIELD_WINDING:
         op["i_f_A"] = float(i_f)
     elif magnet_temperature is not None:
         op["magnet_temperature_C"] = round(float(magnet_temperature) - ZERO_CELSIUS, 9)
@@ -425,7 +425,7 @@ def assemble_flux_map(design, level: str, grid: FluxGrid, values: dict, attrs: d
     """Gridded Dataset from {(i_d, i_q, i_f): values}; i_q < 0 mirrored if requested."""
     import xarray as xr
 
-    eesm = design.kind == "eesm"
+    eesm = design.topology.HAS_FIELD_WINDING
     i_q = np.asarray(grid.i_q)
     if grid.mirror_iq:
         neg = -i_q[i_q > 0][::-1]
@@ -550,7 +550,7 @@ def compute_flux_map(
 
         results_root = results_dir()
     grid = grid or default_grid(design)
-    if design.kind != "eesm" and grid.i_f != (0.0,):
+    if not design.topology.HAS_FIELD_WINDING and grid.i_f != (0.0,):
         raise DesignError("grid.i_f_A", list(grid.i_f), f"{design.name} has no field winding")
     with_losses = losses is not False
     note = "not requested (flux and torque only)"

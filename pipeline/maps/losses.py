@@ -389,6 +389,6 @@ def point_losses(result, design: Design) -> dict[str, tuple[float, str, str]]:
         for c, value in _iron_coefficients(bf, mass, model).items():
             name = f"{key}_{c}"
             out[name] = (value, *POINT_LOSS_VARIABLES[name])
-    c_m = _magnet_coefficient(result, b, design, area) if design.kind == "ipm" else 0.0
+    c_m = _magnet_coefficient(result, b, design, area) if design.topology.HAS_MAGNETS else 0.0
     out["magnet_c_e"] = (c_m, *POINT_LOSS_VARIABLES["magnet_c_e"])
     return out

@@ -56,7 +56,7 @@ def magnet_temperatures(design, temperatures=None, field: str = "magnet_temperat
     ``temperatures`` [K]: a number or a sequence; None: (:data:`DEFAULT_MAGNET_TEMPERATURE`,)
     for PM designs. EESM designs: () (no magnets); any temperature given: DesignError.
     """
-    if design.kind == "eesm":
+    if not design.topology.HAS_MAGNETS:
         if temperatures is not None:
             raise DesignError(field, _c(temperatures), f"{design.name} has no magnets")
         return ()

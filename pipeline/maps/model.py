@@ -282,7 +282,7 @@ class MachineMap:
         self.dataset = ds
         self.design = d
         self.name = d.name
-        self.kind = "eesm" if d.kind == "eesm" else "pm"
+        self.kind = "eesm" if d.topology.HAS_FIELD_WINDING else "pm"
         self.pole_pairs = d.pole_pairs
         r = d.ratings
         self.i_max = float(r.max_phase_current)

@@ -219,7 +219,7 @@ def pwm_loss_data(design: Design) -> PwmLossData:
         ),
     }
     magnet = None
-    if design.kind == "ipm":
+    if design.topology.HAS_MAGNETS:
         mag = load_material(rotor.magnet_material)
         magnet = (
             rotor.magnet_width,
@@ -324,7 +324,7 @@ def fe_flux_paths(
     from pipeline.em.machine import run_case
 
     r = design.ratings
-    i_f_max = r.max_field_current if design.kind == "eesm" else 0.0
+    i_f_max = r.max_field_current if design.topology.HAS_FIELD_WINDING else 0.0
     i_d, i_q = FE_REFERENCE[0] * r.max_phase_current, FE_REFERENCE[1] * r.max_phase_current
     i_f = FE_REFERENCE[2] * i_f_max
     h = FE_STEP * r.max_phase_current
@@ -348,7 +348,7 @@ def fe_flux_paths(
     names = dict(
         zip(("stator_teeth", "stator_yoke", "rotor_core"), PWM_LOSS_KEYS[1:4], strict=True)
     )
-    if design.kind == "ipm":
+    if design.topology.HAS_MAGNETS:
         names["magnets"] = "pwm_magnet"
     out = {key: [0.0, 0.0] for key in names.values()}
     for axis, case in enumerate(cases[1:]):

@@ -231,7 +231,7 @@ def variant_post(design, level: str, grid, values: dict, options, rtol: float, o
         "active",
     ):
         k[f"mass_{name}"] = _kpi(masses[name], "kg", f"mass of {name.replace('_', ' ')}")
-    if design.kind == "eesm":
+    if design.topology.HAS_FIELD_WINDING:
         k["field_current_density"] = _kpi(
             kpis.current_density(r.max_field_current, design.rotor.field_conductor_area),
             "A/m2",

@@ -15,21 +15,32 @@
 - :mod:`pipeline.commands.thermal` the ``edrive thermal`` command
 """
 
-from pipeline.thermal.solver import (
-    Dirichlet,
-    HeatBalance,
-    Orthotropic,
-    Robin,
-    ThermalSolution,
-    ThermalSystem,
-    TransientSolution,
-    assemble_thermal,
-    element_values,
-    exclude_subdomains,
-    heat_balance,
-    solve_steady,
-    solve_transient,
+import importlib
+
+#: the FE core's names, imported from :mod:`pipeline.thermal.solver` on first use, so that
+#: light submodules (correlations, coolant, cooling) do not load scikit-fem
+_SOLVER_NAMES = (
+    "Dirichlet",
+    "HeatBalance",
+    "Orthotropic",
+    "Robin",
+    "ThermalSolution",
+    "ThermalSystem",
+    "TransientSolution",
+    "assemble_thermal",
+    "element_values",
+    "exclude_subdomains",
+    "heat_balance",
+    "solve_steady",
+    "solve_transient",
 )
+
+
+def __getattr__(name: str):
+    if name in _SOLVER_NAMES:
+        return getattr(importlib.import_module("pipeline.thermal.solver"), name)
+    raise AttributeError(f"module 'pipeline.thermal' has no attribute {name!r}")
+
 
 __all__ = [
     "Dirichlet",

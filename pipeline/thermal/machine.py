@@ -19,16 +19,15 @@ the stack length L) is coupled monolithically to a lumped network
   Parameters not in the design file: :mod:`pipeline.thermal.parameters`. The rotor has no
   dedicated cooling unless the design's ``housing.shaft_cooling_conductance_W_per_K`` (default of
   ``ThermalParameters.shaft_cooling_conductance``) is > 0.
-- **Coolant**: ``n_channels`` axial channels joined in series by U-turns in the end caps
-  (an axial zig-zag jacket; ``ThermalParameters.channel_passes`` sets another grouping),
-  h from Gnielinski (developing flow restarting in each pass, heated length = stack
-  length) at the inlet temperature's properties. The coolant is a network node at the
-  jacket's mean temperature (every channel sees it: the channel-to-channel rise is not
-  resolved), tied to the inlet temperature by
-  ``2 m_dot c_p`` (linear rise: heat to coolant = m_dot c_p (T_out - T_in)). Inverter
-  losses enter the coolant upstream (series cooling, inverter first): they raise the jacket
-  inlet by ``P_inv / (m_dot c_p)``. Gearbox losses enter the housing through a flange
-  conductance.
+- **Cooling**: the design's cooling models (:mod:`pipeline.thermal.cooling`; by default
+  the water jacket of ``[housing]``) add their nodes, links, fixed coolant temperatures and
+  couplings to the network; the heat through their fixed-temperature links is the heat to
+  coolant. Water jacket: ``n_channels`` axial channels joined in series by U-turns in the
+  end caps, h from Gnielinski; the coolant is a network node at the jacket's mean
+  temperature (every channel sees it: the channel-to-channel rise is not resolved), tied
+  to the inlet temperature by ``2 m_dot c_p`` (linear rise: heat to coolant = m_dot c_p
+  (T_out - T_in)); inverter losses raise the jacket inlet by ``P_inv / (m_dot c_p)``.
+  Gearbox losses enter the housing through a flange conductance.
 - **Network** (per machine, both ends together): end windings (T-equivalent axial path to
   the slot copper, Mellor et al. 1991: ``G = 12 k_ax A / (L + l_end)``; convection to the
   end-space air), end-space air (to end caps + housing bore overhang and to the rotor end
@@ -69,9 +68,9 @@ from pipeline.errors import ConvergenceError, DesignError
 from pipeline.losses.copper import end_winding_length
 from pipeline.losses.mechanical import windage_loss
 from pipeline.materials import load_material
-from pipeline.rotors import VMagnetRotor
 from pipeline.thermal import correlations as corr
-from pipeline.thermal.coolant import air_properties, water_glycol_properties
+from pipeline.thermal.coolant import air_properties
+from pipeline.thermal.cooling import WaterJacket, cooling_models
 from pipeline.thermal.interface import interface_matrix, split_interface
 from pipeline.thermal.lumped import (
     FixedTemperatureLink,
@@ -182,6 +181,8 @@ class MachineThermalModel:
         )
         self.n_sectors = machine_mesh.n_sectors
         self.length = design.stack_length
+        #: the design's cooling models (:mod:`pipeline.thermal.cooling`)
+        self.cooling = cooling_models(design)
         raw = machine_mesh.mesh
         coolant = [k for k in raw.subdomains if k.startswith("coolant_")]
         self.mesh, pin, pout = split_interface(raw, coolant, names.STATOR_OUTER, names.HOUSING)
@@ -268,26 +269,11 @@ class MachineThermalModel:
         put(_elements(m, names.SLOT_OPENING), prm.wedge_conductivity, rho_c=prm.impregnation_rho_c)
         put(_elements(m, names.ROTOR_POCKET), air.thermal_conductivity, rho_c=rho_c(air))
         put(self.regions["airgap"], air.thermal_conductivity, rho_c=rho_c(air))
-        if isinstance(d.rotor, VMagnetRotor):
-            mag = load_material(d.rotor.magnet_material)
-            put(self.regions["magnets"], mag.thermal_conductivity, rho_c=rho_c(mag))
-        elif self.regions["field"].size:
-            fcu = load_material(d.rotor.field_material)
-            side_area = self.area["field"] / len(
-                [k for k in m.subdomains if k.startswith("field_")]
-            )
-            ff = min(d.rotor.field_turns * d.rotor.field_conductor_area / side_area, 0.78)
-            k_f = float(
-                corr.rayleigh_square_array(
-                    fcu.thermal_conductivity, prm.impregnation_conductivity, ff
-                )
-            )
-            put(
-                self.regions["field"],
-                k_f,
-                rho_c=ff * rho_c(fcu) + (1 - ff) * prm.impregnation_rho_c,
-            )
-            self.field_fill = ff
+        n_sides = len([k for k in m.subdomains if k.startswith("field_")])
+        side_area = self.area["field"] / n_sides if n_sides else 0.0
+        for region, (k_reg, c_reg) in d.rotor.thermal_regions(side_area, prm).items():
+            if self.regions[region].size:  # the rotor topology's magnets / field coils
+                put(self.regions[region], k_reg, rho_c=c_reg)
         if np.any(np.isnan(k1)):
             missing = sorted(k for k, v in m.subdomains.items() if np.any(np.isnan(k1[v])))
             raise DesignError("thermal materials", missing, "regions without a conductivity")
@@ -324,31 +310,12 @@ class MachineThermalModel:
         )
 
     def coolant_side(self, cooling: Cooling) -> dict:
-        """Coolant mass flow [kg/s], c_p [J/(kg K)], channel h [W/(m^2 K)] (Gnielinski)."""
-        hs = self.design.housing
-        fl = water_glycol_properties(cooling.inlet_temperature)
-        m_dot = float(fl.density) * cooling.flow_rate
-        passes = self.params.channel_passes or hs.n_channels
-        if hs.n_channels % passes:
-            raise DesignError("channel_passes", passes, f"must divide n_channels {hs.n_channels}")
-        branches = hs.n_channels // passes
-        r0, r1 = hs.channel_inner_radius, hs.channel_inner_radius + hs.channel_height
-        perimeter = 2 * hs.channel_height + (r0 + r1) * hs.channel_angle
-        h = float(
-            corr.coolant_heat_transfer_coefficient(
-                m_dot / branches,
-                hs.channel_area(),
-                perimeter,
-                fl.density,
-                fl.viscosity,
-                fl.conductivity,
-                fl.specific_heat,
-                heated_length=self.length,
-            )
-        )
-        return {"mass_flow": m_dot, "specific_heat": float(fl.specific_heat), "h": h}
+        """Coolant mass flow [kg/s], c_p [J/(kg K)], channel h [W/(m^2 K)] of the design's
+        water jacket (:meth:`pipeline.thermal.cooling.WaterJacket.coolant_side`)."""
+        jacket = next((c for c in self.cooling if isinstance(c, WaterJacket)), WaterJacket())
+        return jacket.coolant_side(self, cooling)
 
-    def _network(self, speed: float, cooling: Cooling, cool: dict):
+    def _network(self, speed: float, cooling: Cooling):
         d, prm, ns = self.design, self.params, self.n_sectors
         st, w, hs, rot = d.stator, d.winding, d.housing, d.rotor
         cu = load_material(w.material)
@@ -383,18 +350,9 @@ class MachineThermalModel:
             * rot.shaft_radius**2
             / (self.length / 2 + overhang + prm.end_cap_thickness)
         )
+        terms = [(c, c.terms(self, speed, cooling)) for c in self.cooling]
         nodes = (
-            Node(
-                "coolant",
-                float(
-                    water_glycol_properties(cooling.inlet_temperature).density
-                    * cool["specific_heat"]
-                )
-                * hs.channel_area()
-                * hs.n_channels
-                * self.length
-                / ns,
-            ),
+            *(Node(n, cap) for _, t in terms for n, cap in t.nodes),
             Node("end_winding", 2 * copper_area * l_end * cu.density * cu.specific_heat / ns),
             Node("end_air", 0.0),
             Node(
@@ -414,17 +372,12 @@ class MachineThermalModel:
             Link("end_winding", "end_air", h_es * a_ew / ns),
             Link("end_air", "end_caps", h_es * a_caps / ns),
             Link("bearings", "end_caps", g_bearing / ns),
+            *(Link(a, b, g) for _, t in terms for a, b, g in t.links),
         )
-        t_in = cooling.inlet_temperature + cooling.inverter_loss / (
-            cool["mass_flow"] * cool["specific_heat"]
-        )
-        g_in = 2 * cool["mass_flow"] * cool["specific_heat"]
-        fixed = (FixedTemperatureLink("coolant", g_in / ns, t_in),)
+        fixed = tuple(FixedTemperatureLink(n, g, temp) for _, t in terms for n, g, temp in t.fixed)
         network = ThermalNetwork(nodes, links, fixed)
         couplings = [
-            SurfaceCoupling(
-                "coolant", self.walls, cool["h"] * self.length * self._wall_length() / 1.0
-            ),
+            *(SurfaceCoupling(n, self.walls, g) for _, t in terms for n, g in t.walls),
             RegionCoupling(
                 "end_winding",
                 self.regions["coils"],
@@ -434,14 +387,12 @@ class MachineThermalModel:
             RegionCoupling("end_caps", self.regions["housing"], g_cap / ns),
             RegionCoupling("bearings", self.regions["shaft"], g_shaft / ns),
             RegionCoupling("gearbox", self.regions["housing"], prm.gearbox_conductance / ns),
+            *(RegionCoupling(n, self.regions[r], g) for _, t in terms for n, r, g in t.regions),
         ]
-        if prm.shaft_cooling_conductance > 0:
-            couplings.append(
-                RegionCoupling("coolant", self.regions["shaft"], prm.shaft_cooling_conductance / ns)
-            )
-        return network, couplings, {"t_in_jacket": t_in, "g_in": g_in / ns, "h_end_space": h_es}
+        return network, couplings, {"cooling": terms, "h_end_space": h_es}
 
-    def _wall_length(self) -> float:
+    def wall_length(self) -> float:
+        """Length [m] of the coolant-channel walls in the sector mesh."""
         f = self.mesh.facets[:, self.walls]
         return float(np.linalg.norm(self.mesh.p[:, f[0]] - self.mesh.p[:, f[1]], axis=0).sum())
 
@@ -462,8 +413,7 @@ class MachineThermalModel:
                 (names.OUTER_BOUNDARY, self.params.ambient_h, self.params.ambient_temperature)
             )
         system = assemble_thermal(self.mesh, Orthotropic(k_r, k_t), robin=robin, rho_c=self._rho_c)
-        cool = self.coolant_side(cooling)
-        network, couplings, extra = self._network(speed, cooling, cool)
+        network, couplings, extra = self._network(speed, cooling)
         N = system.basis.N
         h_c = 1.0 / float(corr.interface_gap_resistance(self.params.interface_gap))
         iface = interface_matrix(self.mesh.p, *self._iface, h_c, N)
@@ -480,7 +430,6 @@ class MachineThermalModel:
             "M": M,
             "b0": b0,
             "solve": factorize(A),
-            "cool": cool,
             "weights": weights,
             "k_airgap": k_gap,
             **extra,
@@ -560,9 +509,12 @@ class MachineThermalModel:
             if self.regions[region].size:
                 hot[key] = float(T_fe[self._dofs(region)].max())
                 means[key] = self._mean(T_fe, region)
-        ns, cool = self.n_sectors, op["cool"]
-        t_c = float(T_net[names_.index("coolant")])
-        to_coolant = ns * op["g_in"] * (t_c - op["t_in_jacket"])
+        ns, t_net = self.n_sectors, dict(zip(names_, (float(t) for t in T_net), strict=True))
+        to_coolant, coolant = 0.0, {}
+        for model, terms in op["cooling"]:  # the heat through a model's fixed-temperature links
+            heat = ns * sum(g * (t_net[n] - temp) for n, g, temp in terms.fixed)
+            to_coolant += heat
+            coolant.update(model.report(t_net, heat, terms))
         to_ambient = 0.0
         for Hj, bj in op["system"].robin:
             to_ambient += ns * self.length * float(np.sum(Hj @ T_fe) - np.sum(bj))
@@ -576,16 +528,7 @@ class MachineThermalModel:
             "stored": stored,
             "imbalance": generated - to_coolant - to_ambient - stored,
         }
-        m_c = cool["mass_flow"] * cool["specific_heat"]
-        coolant = {
-            "h": cool["h"],
-            "mass_flow": cool["mass_flow"],
-            "jacket_inlet": op["t_in_jacket"],
-            "mean": t_c,
-            "outlet": op["t_in_jacket"] + to_coolant / m_c,
-            "k_airgap": op["k_airgap"],
-            "h_end_space": op["h_end_space"],
-        }
+        coolant.update(k_airgap=op["k_airgap"], h_end_space=op["h_end_space"])
         return ThermalState(
             T_fe, T_net, names_, hot, means, balance, coolant, dict(losses), iterations
         )

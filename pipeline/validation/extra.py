@@ -55,7 +55,7 @@ def loss_point(design: Design) -> dict:
         return float(step * round(x / step))
 
     speed = rnd(0.25 * r.max_speed * 60 / (2 * math.pi), 500.0)
-    if design.kind == "eesm":
+    if design.topology.HAS_FIELD_WINDING:
         i_d, i_q, i_f = 0.0, rnd(0.35 * i_max), rnd(0.7 * r.max_field_current, 1.0)
     else:
         i_d, i_q, i_f = rnd(-0.15 * i_max), rnd(0.35 * i_max), 0.0
@@ -97,7 +97,7 @@ def extra_quantities(design: Design, level="ci", sector: bool = True, point=None
     out[p + "torque_mean"] = res.mean_torque
     out[p + "psi_d"] = float(np.mean(res.psi_d))
     out[p + "psi_q"] = float(np.mean(res.psi_q))
-    if design.kind == "eesm":
+    if design.topology.HAS_FIELD_WINDING:
         out[p + "psi_f"] = float(np.mean(res.psi_f))
     omega_mech = pt["speed_rpm"] * 2 * math.pi / 60
     f = design.pole_pairs * pt["speed_rpm"] / 60

@@ -123,7 +123,7 @@ def default_operating_points(design: Design) -> list[OperatingPoint]:
     def rnd(x):
         return float(5 * round(x / 5))
 
-    if design.kind == "eesm":
+    if design.topology.HAS_FIELD_WINDING:
         i_f = r.max_field_current
         return [
             OperatingPoint("no_load", 0.0, 0.0, rnd(0.8 * i_f) if i_f >= 5 else 0.8 * i_f),
@@ -196,7 +196,7 @@ def compute_quantities(
         out[f"{op.name}.torque_pp"] = float(np.ptp(res.torque))
         out[f"{op.name}.psi_d"] = float(np.mean(res.psi_d))
         out[f"{op.name}.psi_q"] = float(np.mean(res.psi_q))
-        if d.kind == "eesm":
+        if d.topology.HAS_FIELD_WINDING:
             out[f"{op.name}.psi_f"] = float(np.mean(res.psi_f))
     if extra and sector:
         from pipeline.validation.extra import extra_quantities

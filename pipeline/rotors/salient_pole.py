@@ -1,9 +1,7 @@
-"""Rotor models: salient-pole wound rotor (EESM) and V-shaped interior magnets (IPM).
+"""Salient-pole wound rotor (EESM): a concentrated field coil around each pole body.
 
-Each rotor is a frozen dataclass in SI, validated on construction, with the plane geometry
-of one pole in the rotor frame: pole 0's axis (d-axis) lies along the x axis, pole k's at
-angle ``k * pole_pitch`` rotated by ``pole_axis_offset``; the gmsh builders and the
-analytic area checks use the same polygons.
+Plane geometry of one pole in its own frame (pole axis along x); the builder's regions
+(:meth:`SalientPoleRotor.add_regions`) and the closed-form areas use the same polygons.
 """
 
 from __future__ import annotations
@@ -13,32 +11,32 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from geometries import names
 from pipeline.errors import DesignError
 from pipeline.io.tables import unit_field
+from pipeline.materials import load_material
+from pipeline.rotors.base import (
+    Canvas,
+    RotorTopology,
+    check_non_negative,
+    check_positive,
+    register_topology,
+)
 from pipeline.shapes import (
+    circular_segment_area,
     clip_polygon_halfplane,
     polygon_area,
     polygons_overlap,
     rotate,
 )
+from pipeline.thermal.correlations import rayleigh_square_array
 
-__all__ = ["SalientPoleRotor", "VMagnetRotor", "Rotor"]
-
-
-def _positive(where: str, **values: float) -> None:
-    for name, value in values.items():
-        if not (value > 0) or not math.isfinite(value):
-            raise DesignError(f"{where}.{name}", value, "must be a positive number")
+__all__ = ["SalientPoleRotor"]
 
 
-def _non_negative(where: str, **values: float) -> None:
-    for name, value in values.items():
-        if not (value >= 0) or not math.isfinite(value):
-            raise DesignError(f"{where}.{name}", value, "must be zero or positive")
-
-
+@register_topology
 @dataclass(frozen=True)
-class SalientPoleRotor:
+class SalientPoleRotor(RotorTopology):
     """Salient-pole wound rotor with a concentrated field coil around each pole body.
 
     Geometry of one pole in its own frame (x along the pole axis) [m]: the pole shoe's top
@@ -55,6 +53,8 @@ class SalientPoleRotor:
     """
 
     KIND = "salient_pole"
+    LABEL = "eesm"
+    HAS_FIELD_WINDING = True
     source: str
     n_poles: int
     outer_radius: float = unit_field("mm")
@@ -80,9 +80,8 @@ class SalientPoleRotor:
 
     def __post_init__(self):
         w = "rotor"
-        if not isinstance(self.n_poles, int) or self.n_poles < 2 or self.n_poles % 2:
-            raise DesignError(f"{w}.n_poles", self.n_poles, "must be an even integer >= 2")
-        _positive(
+        self.check_poles(w)
+        check_positive(
             w,
             outer_radius_mm=self.outer_radius * 1e3,
             shaft_radius_mm=self.shaft_radius * 1e3,
@@ -94,7 +93,7 @@ class SalientPoleRotor:
             coil_width_mm=self.coil_width * 1e3,
             field_conductor_area_mm2=self.field_conductor_area * 1e6,
         )
-        _non_negative(
+        check_non_negative(
             w,
             coil_gap_shoe_mm=self.coil_gap_shoe * 1e3,
             coil_gap_body_mm=self.coil_gap_body * 1e3,
@@ -162,11 +161,6 @@ class SalientPoleRotor:
             )
 
     # --- derived geometry -------------------------------------------------------------
-    @property
-    def pole_pitch(self) -> float:
-        """Mechanical pole pitch [rad]."""
-        return 2 * math.pi / self.n_poles
-
     @property
     def shoe_center(self) -> float:
         """x of the shoe arc's centre on the pole axis [m]."""
@@ -241,140 +235,71 @@ class SalientPoleRotor:
     def field_fill_factor(self) -> float:
         return self.field_turns * self.field_conductor_area / self.coil_area()
 
+    # --- what the rest of the pipeline asks (RotorTopology) ---------------------------
+    def add_regions(self, canvas: Canvas, poles: range, info: dict) -> None:
+        o = self.pole_outline()
+        flip = np.array([1.0, -1.0])
+        centre = np.array([self.shoe_center, 0.0])
+        path = []
+        for k in range(self.n_poles):
+            a = self.pole_angle(k)
 
-@dataclass(frozen=True)
-class VMagnetRotor:
-    """Interior permanent-magnet rotor with two rectangular magnets per pole in a V.
+            def r(p, a=a):
+                return rotate(np.asarray(p)[None, :], a)[0]
 
-    Geometry of the +y magnet of pole 0 (pole axis along x) [m]: the hole's inner bottom
-    corner sits at ``x = outer_radius - apex_depth`` on the line ``y = web_width/2``; the
-    hole's long axis is tilted by ``tilt`` [rad] from the y axis towards the rotor surface
-    (V included angle = pi - 2 tilt). Along the hole's bottom face the magnet starts at
-    ``magnet_offset`` and is ``magnet_width`` long and ``magnet_thickness`` thick; the hole
-    continues ``outer_pocket`` beyond the magnet (air). Magnetisation is normal to the long
-    face, outward (towards the airgap) on north poles.
-    """
+            path += [
+                (r(o["foot"] * flip), None),
+                (r(o["neck"] * flip), None),
+                (r(o["tip_bottom"] * flip), None),
+                (r(o["tip_top"] * flip), r(centre)),
+                (r(o["tip_top"]), None),
+                (r(o["tip_bottom"]), None),
+                (r(o["neck"]), None),
+                (r(o["foot"]), None),
+            ]
+        canvas.add("rotor", names.ROTOR_CORE, canvas.surface(path))
+        coil = self.coil_polygon()
+        fields = {}
+        for k in poles:
+            a = self.pole_angle(k)
+            polarity = 1 if k % 2 == 0 else -1
+            for side, poly in ((+1, coil), (-1, (coil * flip)[::-1])):
+                label = names.field_name(k, side * polarity)
+                canvas.add("field", label, canvas.polygon(rotate(poly, a)))
+                fields[label] = {"pole": k, "sign": side * polarity}
+        info["field_coils"] = fields
 
-    KIND = "v_magnet"
-    source: str
-    n_poles: int
-    outer_radius: float = unit_field("mm")
-    shaft_radius: float = unit_field("mm")
-    apex_depth: float = unit_field("mm")
-    web_width: float = unit_field("mm")
-    tilt: float = unit_field("deg")
-    magnet_width: float = unit_field("mm")
-    magnet_thickness: float = unit_field("mm")
-    magnet_offset: float = unit_field("mm")
-    outer_pocket: float = unit_field("mm")
-    min_bridge: float = unit_field("mm", 0.5e-3)
-    stacking_factor: float = 0.95
-    material: str = "m19_29ga"
-    magnet_material: str = "ndfeb_prius"
-    shaft_material: str = "steel_1010_femm"
-    pole_axis_offset: float = unit_field("deg", 0.0)
-    #: remanence [T] at the magnet material's reference temperature, when the design states
-    #: its own (e.g. a calibrated value, see ``[calibration]``); None: the material's value
-    magnet_remanence: float | None = unit_field("T", None)
+    def material_names(self) -> dict[str, str]:
+        return {"rotor.field_material": self.field_material}
 
-    def __post_init__(self):
-        w = "rotor"
-        if not isinstance(self.n_poles, int) or self.n_poles < 2 or self.n_poles % 2:
-            raise DesignError(f"{w}.n_poles", self.n_poles, "must be an even integer >= 2")
-        if self.magnet_remanence is not None and not (
-            math.isfinite(self.magnet_remanence) and 0.1 <= self.magnet_remanence <= 1.6
-        ):  # 1.6 T: above any sintered NdFeB grade (N55 about 1.5 T at 20 degC)
-            raise DesignError(
-                f"{w}.magnet_remanence_T", self.magnet_remanence, "must be in [0.1, 1.6] T"
-            )
-        _positive(
-            w,
-            outer_radius_mm=self.outer_radius * 1e3,
-            shaft_radius_mm=self.shaft_radius * 1e3,
-            apex_depth_mm=self.apex_depth * 1e3,
-            magnet_width_mm=self.magnet_width * 1e3,
-            magnet_thickness_mm=self.magnet_thickness * 1e3,
+    def thermal_regions(self, field_side_area: float, params) -> dict[str, tuple[float, float]]:
+        """Field coils: Rayleigh's square array of the field conductors in resin at the fill
+        of one meshed coil side (capped at 0.78, near the square array's packing limit)."""
+        fcu = load_material(self.field_material)
+        ff = min(self.field_turns * self.field_conductor_area / field_side_area, 0.78)
+        k_f = float(
+            rayleigh_square_array(fcu.thermal_conductivity, params.impregnation_conductivity, ff)
         )
-        _non_negative(
-            w,
-            web_width_mm=self.web_width * 1e3,
-            outer_pocket_mm=self.outer_pocket * 1e3,
-            magnet_offset_mm=self.magnet_offset * 1e3,
-        )
-        if not (0 <= self.tilt < math.pi / 2):
-            raise DesignError(f"{w}.tilt_deg", math.degrees(self.tilt), "must be in [0, 90) deg")
-        if not (0 < self.stacking_factor <= 1):
-            raise DesignError(f"{w}.stacking_factor", self.stacking_factor, "must be in (0, 1]")
-        if self.web_width <= 0:
-            raise DesignError(
-                f"{w}.web_width_mm",
-                self.web_width * 1e3,
-                "the two magnets of a pole overlap: needs a web > 0",
-            )
-        min_offset = self.magnet_thickness * math.tan(self.tilt)
-        if self.magnet_offset < min_offset - 1e-12:
-            raise DesignError(
-                f"{w}.magnet_offset_mm",
-                self.magnet_offset * 1e3,
-                f"magnet crosses the pole's centre web; must be >= thickness * tan(tilt) = {min_offset * 1e3:.3f} mm",
-            )
-        hole = self.hole_polygon()
-        r = np.linalg.norm(hole, axis=1)
-        bridge = self.outer_radius - r.max()
-        if bridge < self.min_bridge:
-            raise DesignError(
-                f"{w}.apex_depth_mm",
-                self.apex_depth * 1e3,
-                f"magnet hole reaches the rotor surface: bridge {bridge * 1e3:.3f} mm < min_bridge {self.min_bridge * 1e3:.3f} mm",
-            )
-        if r.min() <= self.shaft_radius:
-            raise DesignError(
-                f"{w}.shaft_radius_mm", self.shaft_radius * 1e3, "magnet hole reaches the shaft"
-            )
-        neighbour = rotate(hole * np.array([1, -1]), self.pole_pitch)
-        if polygons_overlap(hole, neighbour):
-            raise DesignError(
-                f"{w}.magnet_width_mm",
-                self.magnet_width * 1e3,
-                "magnet holes of neighbouring poles overlap",
-            )
+        rho_c = ff * (fcu.density * fcu.specific_heat) + (1 - ff) * params.impregnation_rho_c
+        return {"field": (k_f, rho_c)}
 
-    @property
-    def pole_pitch(self) -> float:
-        return 2 * math.pi / self.n_poles
-
-    def _frame(self):
-        u = np.array([math.sin(self.tilt), math.cos(self.tilt)])  # along the magnet
-        n = np.array([math.cos(self.tilt), -math.sin(self.tilt)])  # towards the surface
-        q0 = np.array([self.outer_radius - self.apex_depth, self.web_width / 2])
-        return q0, u, n
-
-    def hole_polygon(self) -> np.ndarray:
-        """The +y hole (air pocket and magnet) of pole 0, counter-clockwise [m]."""
-        q0, u, n = self._frame()
-        t = self.magnet_thickness
-        length = self.magnet_offset + self.magnet_width + self.outer_pocket
-        a = q0
-        b = q0 + length * u
-        c = b + t * n
-        d = q0 + t * n + t * math.tan(self.tilt) * u
-        poly = np.array([a, b, c, d])
-        return poly if polygon_area(poly) > 0 else poly[::-1]
-
-    def magnet_polygon(self) -> np.ndarray:
-        """The +y magnet of pole 0, counter-clockwise [m]."""
-        q0, u, n = self._frame()
-        a = q0 + self.magnet_offset * u
-        b = a + self.magnet_width * u
-        poly = np.array([a, b, b + self.magnet_thickness * n, a + self.magnet_thickness * n])
-        return poly if polygon_area(poly) > 0 else poly[::-1]
-
-    def magnet_direction(self) -> np.ndarray:
-        """Unit magnetisation of pole 0's +y magnet (north pole: outward) [-]."""
-        return self._frame()[2]
-
-    def magnet_area(self) -> float:
-        return self.magnet_width * self.magnet_thickness
-
-
-Rotor = SalientPoleRotor | VMagnetRotor
+    def areas(self) -> dict[str, float]:
+        """Iron: the chord polygon through the pole outlines plus the shoe-arc segments,
+        minus the shaft disk; field: two coil sides per pole; rotor_air: the rest of the
+        disk of ``outer_radius``."""
+        o = self.pole_outline()
+        flip = np.array([1.0, -1.0])
+        pts = []
+        for k in range(self.n_poles):
+            a = (k + 0.5) * self.pole_pitch
+            c, s = math.cos(a), math.sin(a)
+            rot = np.array([[c, s], [-s, c]])
+            for key in ("foot", "neck", "tip_bottom", "tip_top"):
+                pts.append((o[key] * flip) @ rot)
+            for key in ("tip_top", "tip_bottom", "neck", "foot"):
+                pts.append(o[key] @ rot)
+        chord_poly = polygon_area(np.array(pts))
+        half = math.asin(self.shoe_width / 2 / self.shoe_radius)
+        arcs = self.n_poles * circular_segment_area(self.shoe_radius, half)
+        iron = chord_poly + arcs - math.pi * self.shaft_radius**2
+        return {"rotor_core": iron, "field": 2 * self.n_poles * self.coil_area()}
