@@ -161,7 +161,7 @@ def _grid(design, args):
         if len(n) == 1:
             n = n * 3
         n += [None] * (3 - len(n))
-        if design.kind != "eesm":
+        if not design.topology.HAS_FIELD_WINDING:
             n[2] = None
         count = math.prod(x for x in n if x is not None)
         if count > MAX_TASKS and not allow_large:  # before the axes are built
@@ -256,7 +256,7 @@ def map_magnet_temperatures(design, args) -> tuple[tuple[float, ...], float | No
 
     axis = getattr(args, "magnet_axis_C", None)
     single = getattr(args, "magnet_temperature_C", None)
-    if design.kind == "eesm":
+    if not design.topology.HAS_MAGNETS:
         if axis is not None or single is not None:
             flag = "--magnet-axis-C" if axis is not None else "--magnet-temperature-C"
             raise DesignError(flag, axis or single, f"{design.name} has no magnets")
