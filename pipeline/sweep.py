@@ -32,6 +32,7 @@ import pipeline
 import pipeline.tasks  # noqa: F401 - registers the built-in task kinds
 from pipeline.cluster import (
     WORKER_ENV,
+    as_completed,
     check_where,
     close_quietly,
     jobqueue_cluster,
@@ -146,8 +147,6 @@ def run_sweep(
     after each record is written (progress display, tests); a KeyboardInterrupt from it or
     from Ctrl-C stops the sweep with everything written kept (``summary.interrupted``).
     """
-    from distributed import as_completed
-
     t0 = time.perf_counter()
     store = ResultStore(Path(results_root) / workflow.name)
     summary = SweepSummary(workflow.name, len(workflow.tasks))
@@ -319,7 +318,10 @@ def add_sweep_arguments(parser) -> None:
     parser.add_argument("workflow", help="workflow TOML file")
     where = parser.add_mutually_exclusive_group()
     where.add_argument(
-        "--scheduler", metavar="ADDR", help="existing Dask scheduler, e.g. tcp://host:8786"
+        "--scheduler",
+        metavar="ADDR",
+        help="existing Dask scheduler, e.g. tcp://host:8786, or 'synchronous' (every task in "
+        "this process, no cluster: debugging, no Dask client)",
     )
     where.add_argument(
         "--cluster", metavar="FILE", help="dask-jobqueue YAML (workflows/cluster/*.yaml)"
