@@ -16,9 +16,10 @@ prius = edrive.load_design("prius_2004")
 fm = edrive.flux_map(
     prius, grid=(4, 3) if small else None, held_out=0 if small else 6, scheduler="synchronous"
 )
+pictures = fm.plot()  # flux.png, losses.png (over the current plane), as `edrive map`
 grid = dict(n_speed=12, n_torque=12, cycle_exact=False) if small else {}
 eff = edrive.efficiency_map(fm, **grid)  # also writes efficiency.nc and its pictures
-pictures = fm.plot() + [Path(p) for p in eff.summary["pictures"]]  # eff.plot() redraws them
+pictures += [Path(p) for p in eff.summary["pictures"]]  # eff.plot() would redraw them
 
 s = eff.summary
 print(f"peak_motor_efficiency = {s['peak_motor_efficiency']:.9g}")

@@ -4,8 +4,8 @@ Stages: ``flux`` computes or reuses the map (:func:`pipeline.api.flux_map`),
 prints its size, time and held-out interpolation errors, writes
 ``results/maps/<design>-<level>/flux.nc`` and PNG contours (psi_d, psi_q, torque over the
 current plane; EESM: at the rated field current; loss components when the map has them).
-``all`` (the default) runs ``flux`` and then
-``pipeline.maps.efficiency.run_efficiency_stage(MachineMap(flux), design, out_dir, args)``.
+``all`` (the default) runs ``flux`` and then :func:`pipeline.api.efficiency_map` (the
+efficiency stage, :func:`pipeline.maps.efficiency.run_efficiency_stage`).
 
 Magnet temperature (PM designs): the map is solved at ``--magnet-temperature-C`` (default
 80 degC, :data:`pipeline.maps.magnets.DEFAULT_MAGNET_TEMPERATURE`), the temperature the
@@ -23,12 +23,10 @@ import logging
 import math
 import sys
 
+from pipeline import api
 from pipeline.constants import ZERO_CELSIUS
 from pipeline.drive.vehicle import load_vehicle
 from pipeline.errors import DesignError
-from pipeline.maps.efficiency import (
-    run_efficiency_stage,
-)
 from pipeline.maps.efficiency_args import add_efficiency_arguments, options_from_args
 
 __all__ = ["add_map_arguments", "cmd_map", "STAGES"]
@@ -187,9 +185,8 @@ def map_magnet_temperatures(design, args) -> tuple[tuple[float, ...], float | No
 
 
 def run_flux_stage(design, args) -> tuple[dict, list[str], object]:
-    """Compute/reuse the map, write flux.nc and the PNGs; (summary, lines, the MachineMap
-    built from it, read at the efficiency stage's magnet temperature)."""
-    from pipeline import api
+    """Compute/reuse the map, write flux.nc and the PNGs; (summary, lines, the
+    :class:`pipeline.api.FluxMap`, read at the efficiency stage's magnet temperature)."""
     from pipeline.io.paths import results_dir
 
     grid = _grid(design, args)
@@ -217,7 +214,6 @@ def run_flux_stage(design, args) -> tuple[dict, list[str], object]:
         print(file=sys.stderr)
     fm, ds = result.run, result.dataset
     path = result.save(out_dir / "flux.nc")
-    model = result.machine_map()
     pngs = result.plot(out_dir)
     h = fm.held_out
     shape = " x ".join(f"{ds.sizes[d]} {d}" for d in ds["torque"].dims) if "torque" in ds else ""
@@ -266,7 +262,7 @@ def run_flux_stage(design, args) -> tuple[dict, list[str], object]:
         *(f"  picture: {p}" for p in pngs),
         *(f"  failed {k[:12]}: {r}" for k, r in fm.reasons.items()),
     ]
-    return summary, lines, model
+    return summary, lines, result
 
 
 def cmd_map(args) -> int:
@@ -288,15 +284,15 @@ def cmd_map(args) -> int:
         options = options_from_args(args)
         options.strategy_options()
         load_vehicle(options.vehicle)
-    summary, lines, model = run_flux_stage(design, args)
+    summary, lines, result = run_flux_stage(design, args)
     out = {"flux": summary}
     if args.stage == "all":
         if summary["failed"]:
             lines.append("  efficiency stage skipped: the flux map has failed points")
         else:
             out_dir = results_dir() / "maps" / f"{design.name}-{args.level}"
-            res = run_efficiency_stage(model, design, out_dir, options)
-            res["iron_losses_included"] = model.has_iron_losses
+            res = api.efficiency_map(result, options, out_dir=out_dir).summary
+            res["iron_losses_included"] = result.machine_map().has_iron_losses
             out["efficiency"] = res
             lines.append("efficiency stage:")
             lines += [f"  {k}: {v}" for k, v in res.items() if not isinstance(v, dict | list)]
