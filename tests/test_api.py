@@ -198,3 +198,30 @@ def pipeline_root():
     from pathlib import Path
 
     return Path(__file__).resolve().parent.parent
+
+
+def test_synchronous_interrupt_keeps_finished_tasks_and_resumes(tmp_path, no_dask_client):
+    """Ctrl-C (here: KeyboardInterrupt from the progress callback after the first record)
+    stops a synchronous sweep with that record kept and the rest not run; the rerun
+    computes only the remaining two (counted by the task itself)."""
+    from pipeline.io.workflow import make_workflow, register_task
+    from pipeline.sweep import run_sweep
+
+    calls = []
+
+    @register_task("api_test_echo", needs_mesh=False)
+    def echo(design, level, op):
+        calls.append(op["i_q_A"])
+        return {"i_q": [op["i_q_A"], "A", "echoed i_q"]}
+
+    points = [{"i_q_A": q} for q in (1.0, 2.0, 3.0)]
+    wf = make_workflow("echo", edrive.load_design("prius_2004"), "ci", "api_test_echo", points)
+
+    def stop(record, summary):
+        raise KeyboardInterrupt
+
+    s = run_sweep(wf, tmp_path, scheduler="synchronous", on_result=stop)
+    assert s.interrupted and (s.done, calls) == (1, [1.0])
+    s = run_sweep(wf, tmp_path, scheduler="synchronous")
+    assert (s.done, s.skipped, s.interrupted) == (2, 1, False)
+    assert calls == [1.0, 2.0, 3.0]
