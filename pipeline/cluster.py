@@ -1,5 +1,6 @@
-"""Where sweep tasks run: a local cluster, an existing scheduler or a dask-jobqueue batch
-cluster, each checked before any task is submitted (issue 17).
+"""Where sweep tasks run: a local cluster, an existing scheduler, a dask-jobqueue batch
+cluster, each checked before any task is submitted (issue 17), or in this process
+(``--scheduler synchronous``: :class:`SynchronousClient`, no Dask client or cluster).
 
 Checked up front: the ``--scheduler`` address form (and that a scheduler answers within
 :data:`CONNECT_TIMEOUT_S`), the cluster YAML against the keyword arguments dask-jobqueue's
@@ -34,6 +35,9 @@ __all__ = [
     "open_client",
     "close_quietly",
     "check_where",
+    "SYNCHRONOUS",
+    "SynchronousClient",
+    "as_completed",
     "START_TIMEOUT_S",
     "CONNECT_TIMEOUT_S",
 ]
@@ -47,6 +51,10 @@ WORKER_ENV = {
     "OPENBLAS_NUM_THREADS": "1",
     "MKL_NUM_THREADS": "1",
 }
+
+#: ``--scheduler`` value that runs every task in this process, without a Dask client or
+#: cluster (:class:`SynchronousClient`; Dask's name for its own single-thread scheduler)
+SYNCHRONOUS = "synchronous"
 
 
 # --- where it runs ---------------------------------------------------------------------
@@ -335,7 +343,9 @@ def check_scheduler_address(address: object) -> str:
     m = _ADDRESS.fullmatch(address) if isinstance(address, str) else None
     port = int(m.group(3) or m.group(4)) if m else 0
     if not (m and 1 <= port <= 65535):
-        raise DesignError("--scheduler", address, "an address like tcp://host:8786")
+        raise DesignError(
+            "--scheduler", address, f"an address like tcp://host:8786, or {SYNCHRONOUS}"
+        )
     return address
 
 
@@ -352,15 +362,17 @@ def connect_scheduler(client_cls, address: str, timeout_s: float = CONNECT_TIMEO
         ) from None
 
 
-
 def open_client(client=None, scheduler: str | None = None, cluster_file=None):
-    """(client, objects the caller must close): ``client`` as given, else a client of the
-    ``scheduler`` address, else of a dask-jobqueue cluster from ``cluster_file``, else of a
+    """(client, objects the caller must close): ``client`` as given, else (``scheduler`` =
+    ``"synchronous"``) a :class:`SynchronousClient`, else a client of the ``scheduler``
+    address, else of a dask-jobqueue cluster from ``cluster_file``, else of a
     :func:`local_cluster`. One place for every Dask user (sweeps, studies, calibration)."""
-    from distributed import Client
-
     if client is not None:
         return client, []
+    if scheduler == SYNCHRONOUS:
+        return SynchronousClient(), []
+    from distributed import Client
+
     if scheduler:
         c = connect_scheduler(Client, scheduler)
         return c, [c]
@@ -379,13 +391,96 @@ def close_quietly(objects, log=None) -> None:
             if log is not None:
                 log.debug("closing %s failed", obj, exc_info=True)
 
+
 def check_where(scheduler: str | None, cluster_file: str | None) -> None:
     """Validate ``--scheduler`` / ``--cluster`` before any work (address form; the cluster
     YAML against dask-jobqueue and the batch system's commands on PATH)."""
     from pipeline.io.inputs import read_yaml
 
-    if scheduler is not None:
+    if scheduler is not None and scheduler != SYNCHRONOUS:
         check_scheduler_address(scheduler)
     if cluster_file is not None:
         spec = check_cluster_spec(read_yaml(cluster_file, "cluster"), "cluster")
         check_batch_system(spec["kind"])
+
+
+# --- in this process ---------------------------------------------------------------------
+
+
+class _SyncFuture:
+    """A task of :class:`SynchronousClient`: run when first asked for (``result``,
+    ``exception`` or :func:`as_completed`), futures among its arguments first."""
+
+    def __init__(self, fn, args, kwargs, key):
+        self.fn, self.args, self.kwargs, self.key = fn, args, kwargs, key
+        self.status = "pending"
+        self._value = self._error = None
+
+    def _run(self) -> None:
+        if self.status != "pending":
+            return
+        try:
+            args = [a.result() if isinstance(a, _SyncFuture) else a for a in self.args]
+            self._value = self.fn(*args, **self.kwargs)
+            self.status = "finished"
+        except Exception as exc:  # noqa: BLE001 - kept as a worker keeps a task's error
+            self._error, self.status = exc, "error"
+        self.args = self.kwargs = None
+
+    def result(self):
+        self._run()
+        if self.status == "cancelled":
+            raise RuntimeError(f"task {self.key} was cancelled")
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+    def exception(self):
+        self._run()
+        return self._error
+
+    def done(self) -> bool:
+        return self.status != "pending"
+
+    def release(self) -> None:
+        self._value = None
+
+
+class SynchronousClient:
+    """The part of a Dask client that sweeps, studies and calibration use, run in this
+    process and thread: ``submit`` returns a future that is computed when
+    :func:`as_completed` (or ``result``) reaches it, in submission order, one at a time
+    (what Dask's own ``scheduler="synchronous"`` does with a graph). No Client, no cluster,
+    no worker processes: for debugging (breakpoints and prints work in tasks) and for users
+    without a cluster. Results are those of a worker (tested in tests/test_api.py)."""
+
+    dashboard_link = None
+
+    def submit(self, fn, *args, pure=None, key=None, priority=0, **kwargs) -> _SyncFuture:
+        return _SyncFuture(fn, args, kwargs, key)
+
+    def cancel(self, futures) -> None:
+        for f in futures:
+            if isinstance(f, _SyncFuture) and f.status == "pending":
+                f.status, f.args, f.kwargs = "cancelled", None, None
+
+    def close(self) -> None:
+        pass
+
+
+def as_completed(futures):
+    """Futures as they finish: Dask's ``as_completed``, or, for futures of a
+    :class:`SynchronousClient`, each computed in turn in this process."""
+    futures = list(futures)
+    if futures and all(isinstance(f, _SyncFuture) for f in futures):
+        return _run_in_turn(futures)
+    from distributed import as_completed as dask_as_completed
+
+    return dask_as_completed(futures)
+
+
+def _run_in_turn(futures):
+    for f in futures:
+        f._run()
+        if f.status != "cancelled":
+            yield f

@@ -28,6 +28,7 @@ from typing import Any
 import pipeline.tasks  # noqa: F401 - registers the built-in task kinds
 from pipeline.cluster import (
     WORKER_ENV,
+    as_completed,
     check_where,
     close_quietly,
     jobqueue_cluster,
@@ -138,8 +139,6 @@ def run_sweep(
     after each record is written (progress display, tests); a KeyboardInterrupt from it or
     from Ctrl-C stops the sweep with everything written kept (``summary.interrupted``).
     """
-    from distributed import as_completed
-
     t0 = time.perf_counter()
     store = ResultStore(Path(results_root) / workflow.name)
     summary = SweepSummary(workflow.name, len(workflow.tasks))

@@ -16,6 +16,7 @@ import tomli_w
 from pipeline.calibration.data import load_calibration_data
 from pipeline.calibration.fit import CalibrationResult, calibrate, residual_summary
 from pipeline.errors import DesignError
+from pipeline.reports.plots import plot_calibration
 
 __all__ = ["add_calibrate_arguments", "cmd_calibrate", "calibrated_toml_text", "plot_calibration"]
 
@@ -27,7 +28,8 @@ def add_calibrate_arguments(p) -> None:
     p.add_argument("--max-evaluations", type=int, default=30,
                    help="most residual evaluations of the least-squares solver (default 30)")
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--scheduler", default=None, help="address of a running Dask scheduler")
+    g.add_argument("--scheduler", default=None,
+                   help="address of a running Dask scheduler, or 'synchronous' (in this process)")
     g.add_argument("--cluster", default=None, help="dask-jobqueue cluster YAML")
 
 
@@ -61,53 +63,6 @@ def calibrated_toml_text(original: str, result: CalibrationResult) -> str:
         table, key = p.path.rsplit(".", 1)
         text = _set_key(text, table, key, f, f"calibrated: +- {u:.2g} (see [calibration])")
     return text + "\n" + tomli_w.dumps({"calibration": result.table()})
-
-
-def plot_calibration(result: CalibrationResult, path: Path) -> Path:
-    """Model before/after against the measurements, one panel per measurement kind, and the
-    normalised residuals of the calibration and validation rows."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    rows = result.data.measurements
-    kinds = [k for k in dict.fromkeys(m.kind for m in rows)]
-    xkey = {"back_emf": "speed_rpm", "locked_rotor_torque": "current_dc_A",
-            "no_load_loss": "speed_rpm", "phase_resistance": "temperature_C",
-            "stator_lamination_mass": None}  # fmt: skip
-    fig, axes = plt.subplots(1, len(kinds) + 1, figsize=(4.2 * (len(kinds) + 1), 3.8))
-    for ax, kind in zip(axes, kinds, strict=False):
-        ms = [m for m in rows if m.kind == kind]
-        x = [m.condition(xkey[kind]) if xkey[kind] else i for i, m in enumerate(ms)]
-        for role, mk in (("calibration", "s"), ("validation", "o")):
-            sel = [i for i, m in enumerate(ms) if m.role == role]
-            if sel:
-                ax.errorbar([x[i] for i in sel], [ms[i].value for i in sel],
-                            yerr=[ms[i].uncertainty for i in sel], fmt=mk, color="k",
-                            mfc="k" if role == "calibration" else "w", label=f"measured ({role})")  # fmt: skip
-        order = sorted(range(len(ms)), key=lambda i: x[i])
-        ax.plot([x[i] for i in order], [result.before[ms[i].name] for i in order], "x--",
-                color="tab:red", label="model before")  # fmt: skip
-        ax.plot([x[i] for i in order], [result.after[ms[i].name] for i in order], "+-",
-                color="tab:blue", label="model calibrated")  # fmt: skip
-        ax.set(xlabel=xkey[kind] or "row", ylabel=f"{kind} [{ms[0].unit}]", title=kind)
-        ax.legend(fontsize=7)
-    ax = axes[-1]
-    for role, color in (("calibration", "tab:blue"), ("validation", "tab:green")):
-        z = result.normalised_residuals("after", role)
-        ax.barh(list(z), list(z.values()), color=color, label=role)
-    ax.axvline(-1, color="0.5", lw=0.8)
-    ax.axvline(1, color="0.5", lw=0.8)
-    ax.tick_params(axis="y", labelsize=5)
-    ax.set(xlabel="(model - measured) / uncertainty", title="residuals after")
-    ax.legend(fontsize=7)
-    fig.suptitle(f"{result.data.design}: calibration ({Path(result.data.path).name})")
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
 
 
 def cmd_calibrate(args) -> int:

@@ -1,5 +1,5 @@
 """``edrive case``: one operating point over rotor positions (the command layer of
-:func:`pipeline.em.machine.run_case`): flags, the summary printed, the NetCDF, PNG and VTU
+:func:`pipeline.api.run_case`): flags, the summary printed, the NetCDF, PNG and VTU
 files written under ``results/case/``."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from pipeline.design import load_design
-from pipeline.em.machine import CaseResult, check_case_inputs, machine_model, run_case
+from pipeline import api
+from pipeline.em.machine import CaseResult
 from pipeline.io.paths import results_dir
 
 __all__ = ["add_case_arguments", "cmd_case"]
@@ -43,29 +43,22 @@ def cmd_case(args) -> int:
     """``edrive case``: solve one operating point, print a summary, write a NetCDF file."""
     import json
 
-    from pipeline.workflow import check_overload
+    from pipeline.io.store import write_dataset
+    from pipeline.post.export import plot_field, write_vtu
 
-    design = load_design(args.design)  # a name or a path; checked before any FE work
-    op = {"i_d_A": args.i_d, "i_q_A": args.i_q, "i_f_A": args.i_f}
-    check_case_inputs(design, args.i_d, args.i_q, args.i_f, args.positions, math.pi / 3, args.speed_rpm)
-    allow = getattr(args, "allow_overload", False)
-    check_overload(design.ratings, op, allow, "", ("--i-d, --i-q", "--i-f"))
-    res = run_case(
-        design,
+    case = api.run_case(  # design name or path, inputs and overload checked before FE work
+        args.design,
         args.i_d,
         args.i_q,
         args.i_f,
         positions=args.positions,
         level=args.level,
         speed_rpm=args.speed_rpm,
+        allow_overload=getattr(args, "allow_overload", False),
     )
-    from pipeline.io.store import write_dataset
-
-    path = write_dataset(res.to_dataset(), _case_path(res))
-    from pipeline.post.export import case_snapshot, plot_field, write_vtu
-
-    model = machine_model(design, res.level, res.extras.get("magnet_temperature_C", 20.0))
-    snap = case_snapshot(res, model=model)
+    res = case.result
+    path = write_dataset(case.to_dataset(), _case_path(res))
+    snap = case.snapshot()
     png = plot_field(snap, path.with_suffix(".png"))
     vtu = write_vtu(snap, path.with_suffix(".vtu"))
     s = res.summary()

@@ -1,11 +1,11 @@
 """``edrive map DESIGN``: flux (and loss) maps, then the efficiency stage.
 
-Stages: ``flux`` computes or reuses the map (:func:`pipeline.maps.flux.compute_flux_map`),
+Stages: ``flux`` computes or reuses the map (:func:`pipeline.api.flux_map`),
 prints its size, time and held-out interpolation errors, writes
 ``results/maps/<design>-<level>/flux.nc`` and PNG contours (psi_d, psi_q, torque over the
 current plane; EESM: at the rated field current; loss components when the map has them).
-``all`` (the default) runs ``flux`` and then
-``pipeline.maps.efficiency.run_efficiency_stage(MachineMap(flux), design, out_dir, args)``.
+``all`` (the default) runs ``flux`` and then :func:`pipeline.api.efficiency_map` (the
+efficiency stage, :func:`pipeline.api.efficiency_map`).
 
 Magnet temperature (PM designs): the map is solved at ``--magnet-temperature-C`` (default
 80 degC, :data:`pipeline.maps.magnets.DEFAULT_MAGNET_TEMPERATURE`), the temperature the
@@ -22,18 +22,14 @@ import json
 import logging
 import math
 import sys
-from pathlib import Path
 
-import numpy as np
-
+from pipeline import api
 from pipeline.commands.efficiency_args import add_efficiency_arguments, options_from_args
 from pipeline.constants import ZERO_CELSIUS
 from pipeline.drive.vehicle import load_vehicle
 from pipeline.errors import DesignError
-from pipeline.maps.model import MachineMap
-from pipeline.reports.efficiency import run_efficiency_stage
 
-__all__ = ["add_map_arguments", "cmd_map", "flux_figures", "STAGES"]
+__all__ = ["add_map_arguments", "cmd_map", "STAGES"]
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +43,10 @@ def add_map_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--level", default="ci", choices=["ci", "fine"], help="mesh level")
     where = parser.add_mutually_exclusive_group()
     where.add_argument(
-        "--scheduler", metavar="ADDR", help="existing Dask scheduler tcp://host:port"
+        "--scheduler",
+        metavar="ADDR",
+        help="existing Dask scheduler tcp://host:port, or 'synchronous' (every point in this "
+        "process, no cluster: debugging, no Dask client)",
     )
     where.add_argument("--cluster", metavar="FILE", help="dask-jobqueue YAML (workflows/cluster/)")
     parser.add_argument(
@@ -175,138 +174,47 @@ def _grid(design, args):
     return grid
 
 
-def _contour(ax, fig, ds, name: str, i_max: float, title: str) -> None:
-    da = ds[name]
-    if "i_f" in da.dims:
-        da = da.isel(i_f=-1)
-    x, y = ds["i_d"].values, ds["i_q"].values
-    z = da.transpose("i_q", "i_d").values
-    cs = ax.contourf(x, y, z, levels=20, cmap="viridis")
-    ax.contour(x, y, z, levels=10, colors="k", linewidths=0.4)
-    t = np.linspace(0, 2 * math.pi, 200)
-    ax.plot(i_max * np.cos(t), i_max * np.sin(t), "w--", lw=1)
-    ax.set_xlim(x[0], x[-1])
-    ax.set_ylim(y[0], y[-1])
-    ax.set_xlabel("i_d [A]")
-    ax.set_ylabel("i_q [A]")
-    ax.set_title(title)
-    fig.colorbar(cs, ax=ax, label=f"{name} [{da.attrs.get('units', '')}]")
-
-
-def flux_figures(ds, out_dir: str | Path, model=None, speed_rpm: float | None = None) -> list[Path]:
-    """``flux.png`` (psi_d, psi_q, torque contours; dashed: current limit) and, when ``model``
-    (a MachineMap) is given, ``losses.png`` (its loss components at ``speed_rpm``)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    i_max = float(ds.attrs.get("max_phase_current_A", 0.0))
-    tag = f"{ds.attrs.get('design', '')} ({ds.attrs.get('mesh_level', '')})"
-    if "i_f" in ds.dims:
-        tag += f", i_f = {float(ds['i_f'].values[-1]):g} A"
-    fig, axes = plt.subplots(1, 3, figsize=(17, 5), constrained_layout=True)
-    for ax, name in zip(axes, ("psi_d", "psi_q", "torque"), strict=True):
-        _contour(ax, fig, ds, name, i_max, f"{name}: {tag}")
-    paths = [out / "flux.png"]
-    fig.savefig(paths[0], dpi=110)
-    plt.close(fig)
-    if model is None:
-        return paths
-    from pipeline.maps.protocol import LOSS_KEYS
-
-    i_d, i_q = np.meshgrid(ds["i_d"].values, ds["i_q"].values, indexing="ij")
-    i_f = float(ds["i_f"].values[-1]) if "i_f" in ds.dims else 0.0
-    speed = (speed_rpm or 3000.0) * 2 * math.pi / 60
-    losses = model.losses(i_d, i_q, i_f, speed)
-    # components that vary over the current plane (mechanical losses do not; named in a note)
-    values = {k: np.asarray(losses[k]) for k in LOSS_KEYS if k in losses}
-    keys = [k for k, v in values.items() if np.nanmax(v) - np.nanmin(v) > 1e-9 * np.nanmax(v)]
-    flat = [
-        f"{k} {np.nanmax(v):.0f} W" for k, v in values.items() if k not in keys and np.nanmax(v)
-    ]
-    if not keys:
-        return paths
-    cols = min(4, len(keys))
-    rows = -(-len(keys) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(4.5 * cols, 3.8 * rows), constrained_layout=True)
-    for ax, k in zip(np.atleast_1d(axes).ravel(), keys, strict=False):
-        cs = ax.contourf(i_d[:, 0], i_q[0], losses[k].T, levels=20, cmap="magma")
-        fig.colorbar(cs, ax=ax, label="W")
-        ax.set_title(f"{k} at {speed * 60 / (2 * math.pi):.0f} rpm")
-        ax.set_xlabel("i_d [A]")
-        ax.set_ylabel("i_q [A]")
-    for ax in np.atleast_1d(axes).ravel()[len(keys) :]:
-        ax.axis("off")
-    if flat:
-        fig.suptitle(f"{tag}; constant over the plane: {', '.join(flat)}")
-    paths.append(out / "losses.png")
-    fig.savefig(paths[-1], dpi=110)
-    plt.close(fig)
-    return paths
-
-
 def map_magnet_temperatures(design, args) -> tuple[tuple[float, ...], float | None]:
     """(temperatures [K] to solve the map at, the efficiency stage's magnet temperature [K])
-    from ``--magnet-axis-C`` / ``--magnet-temperature-C``; ((), None) for an EESM, whose
-    maps have no magnets (either flag given: DesignError)."""
-    from pipeline.maps.magnets import DEFAULT_MAGNET_TEMPERATURE, magnet_temperatures
+    from ``--magnet-axis-C`` / ``--magnet-temperature-C`` (:func:`pipeline.api.map_temperatures`)."""
+    from pipeline.api import map_temperatures
 
-    axis = getattr(args, "magnet_axis_C", None)
-    single = getattr(args, "magnet_temperature_C", None)
-    if not design.topology.HAS_MAGNETS:
-        if axis is not None or single is not None:
-            flag = "--magnet-axis-C" if axis is not None else "--magnet-temperature-C"
-            raise DesignError(flag, axis or single, f"{design.name} has no magnets")
-        return (), None
-    t = DEFAULT_MAGNET_TEMPERATURE if single is None else ZERO_CELSIUS + single
-    magnet_temperatures(design, t, "--magnet-temperature-C")
-    if axis is None:
-        return (t,), t
-    nodes = magnet_temperatures(design, [ZERO_CELSIUS + x for x in axis], "--magnet-axis-C")
-    if len(nodes) < 2 or not nodes[0] <= t <= nodes[-1]:
-        raise DesignError(
-            "--magnet-axis-C",
-            axis,
-            f">= 2 temperatures around --magnet-temperature-C = {t - ZERO_CELSIUS:g} degC",
-        )
-    return nodes, t
+    return map_temperatures(
+        design, getattr(args, "magnet_temperature_C", None), getattr(args, "magnet_axis_C", None)
+    )
 
 
 def run_flux_stage(design, args) -> tuple[dict, list[str], object]:
-    """Compute/reuse the map, write flux.nc and the PNGs; (summary, lines, the MachineMap
-    built from it, read at the efficiency stage's magnet temperature)."""
+    """Compute/reuse the map, write flux.nc and the PNGs; (summary, lines, the
+    :class:`pipeline.api.FluxMap`, read at the efficiency stage's magnet temperature)."""
     from pipeline.io.paths import results_dir
-    from pipeline.io.store import write_dataset
-    from pipeline.maps.flux import compute_flux_map
 
     grid = _grid(design, args)
     from pipeline.commands.sweep import Progress
 
-    temps, t_magnet = map_magnet_temperatures(design, args)
+    temps, _ = map_magnet_temperatures(design, args)
 
     out_dir = results_dir() / "maps" / f"{design.name}-{args.level}"
-    fm = compute_flux_map(
+    result = api.flux_map(
         design,
         args.level,
-        grid,
-        results_dir(),
-        scheduler=args.scheduler,
-        cluster_file=args.cluster,
-        n_held_out=args.held_out,
-        on_result=Progress(quiet=args.quiet, label="map"),
-        losses=False if args.no_losses else None,
+        grid=grid,
+        held_out=args.held_out,
+        losses=not args.no_losses,
         refine=args.refine,
-        magnet_temperature=temps or None,
+        magnet_temperature_C=getattr(args, "magnet_temperature_C", None),
+        magnet_axis_C=getattr(args, "magnet_axis_C", None),
+        scheduler=args.scheduler,
+        cluster=args.cluster,
+        allow_large=True,  # checked by _grid, with the flags' names
+        allow_overload=True,
+        progress=Progress(quiet=args.quiet, label="map"),
     )
     if not args.quiet:
         print(file=sys.stderr)
-    ds = fm.dataset
-    path = write_dataset(ds, out_dir / "flux.nc")
-    model = MachineMap(ds, design, magnet_temperature=t_magnet)
-    pngs = flux_figures(model.dataset, out_dir, model if model.has_iron_losses else None)
+    fm, ds = result.run, result.dataset
+    path = result.save(out_dir / "flux.nc")
+    pngs = result.plot(out_dir)
     h = fm.held_out
     shape = " x ".join(f"{ds.sizes[d]} {d}" for d in ds["torque"].dims) if "torque" in ds else ""
     t_text = (
@@ -354,7 +262,7 @@ def run_flux_stage(design, args) -> tuple[dict, list[str], object]:
         *(f"  picture: {p}" for p in pngs),
         *(f"  failed {k[:12]}: {r}" for k, r in fm.reasons.items()),
     ]
-    return summary, lines, model
+    return summary, lines, result
 
 
 def cmd_map(args) -> int:
@@ -376,15 +284,15 @@ def cmd_map(args) -> int:
         options = options_from_args(args)
         options.strategy_options()
         load_vehicle(options.vehicle)
-    summary, lines, model = run_flux_stage(design, args)
+    summary, lines, result = run_flux_stage(design, args)
     out = {"flux": summary}
     if args.stage == "all":
         if summary["failed"]:
             lines.append("  efficiency stage skipped: the flux map has failed points")
         else:
             out_dir = results_dir() / "maps" / f"{design.name}-{args.level}"
-            res = run_efficiency_stage(model, design, out_dir, options)
-            res["iron_losses_included"] = model.has_iron_losses
+            res = api.efficiency_map(result, options, out_dir=out_dir).summary
+            res["iron_losses_included"] = result.machine_map().has_iron_losses
             out["efficiency"] = res
             lines.append("efficiency stage:")
             lines += [f"  {k}: {v}" for k, v in res.items() if not isinstance(v, dict | list)]

@@ -74,7 +74,10 @@ def add_sweep_arguments(parser) -> None:
     parser.add_argument("workflow", help="workflow TOML file")
     where = parser.add_mutually_exclusive_group()
     where.add_argument(
-        "--scheduler", metavar="ADDR", help="existing Dask scheduler, e.g. tcp://host:8786"
+        "--scheduler",
+        metavar="ADDR",
+        help="existing Dask scheduler, e.g. tcp://host:8786, or 'synchronous' (every task in "
+        "this process, no cluster: debugging, no Dask client)",
     )
     where.add_argument(
         "--cluster", metavar="FILE", help="dask-jobqueue YAML (workflows/cluster/*.yaml)"

@@ -1,7 +1,9 @@
-"""Pictures of the efficiency stage: maps with envelopes, losses, curves, cycle overlay."""
+"""Pictures of the map stages: flux and loss maps over the current plane; efficiency maps
+with envelopes, losses, curves, cycle overlay."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import matplotlib
@@ -10,7 +12,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-__all__ = ["efficiency_figures"]
+__all__ = ["flux_figures", "efficiency_figures"]
 
 _ETA_LEVELS = [
     0.5,
@@ -167,4 +169,72 @@ def efficiency_figures(ds, cycle: dict | None, out_dir, title: str = "") -> list
         ax.set_xlabel("speed [rpm]")
         ax.set_ylabel("torque [N m]")
         paths.append(_save(fig, out / "cycle_overlay.png"))
+    return paths
+
+
+def _contour(ax, fig, ds, name: str, i_max: float, title: str) -> None:
+    da = ds[name]
+    if "i_f" in da.dims:
+        da = da.isel(i_f=-1)
+    x, y = ds["i_d"].values, ds["i_q"].values
+    z = da.transpose("i_q", "i_d").values
+    cs = ax.contourf(x, y, z, levels=20, cmap="viridis")
+    ax.contour(x, y, z, levels=10, colors="k", linewidths=0.4)
+    t = np.linspace(0, 2 * math.pi, 200)
+    ax.plot(i_max * np.cos(t), i_max * np.sin(t), "w--", lw=1)
+    ax.set_xlim(x[0], x[-1])
+    ax.set_ylim(y[0], y[-1])
+    ax.set_xlabel("i_d [A]")
+    ax.set_ylabel("i_q [A]")
+    ax.set_title(title)
+    fig.colorbar(cs, ax=ax, label=f"{name} [{da.attrs.get('units', '')}]")
+
+
+def flux_figures(ds, out_dir: str | Path, model=None, speed_rpm: float | None = None) -> list[Path]:
+    """``flux.png`` (psi_d, psi_q, torque contours; dashed: current limit) and, when ``model``
+    (a MachineMap) is given, ``losses.png`` (its loss components at ``speed_rpm``)."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    i_max = float(ds.attrs.get("max_phase_current_A", 0.0))
+    tag = f"{ds.attrs.get('design', '')} ({ds.attrs.get('mesh_level', '')})"
+    if "i_f" in ds.dims:
+        tag += f", i_f = {float(ds['i_f'].values[-1]):g} A"
+    fig, axes = plt.subplots(1, 3, figsize=(17, 5), constrained_layout=True)
+    for ax, name in zip(axes, ("psi_d", "psi_q", "torque"), strict=True):
+        _contour(ax, fig, ds, name, i_max, f"{name}: {tag}")
+    paths = [out / "flux.png"]
+    fig.savefig(paths[0], dpi=110)
+    plt.close(fig)
+    if model is None:
+        return paths
+    from pipeline.maps.protocol import LOSS_KEYS
+
+    i_d, i_q = np.meshgrid(ds["i_d"].values, ds["i_q"].values, indexing="ij")
+    i_f = float(ds["i_f"].values[-1]) if "i_f" in ds.dims else 0.0
+    speed = (speed_rpm or 3000.0) * 2 * math.pi / 60
+    losses = model.losses(i_d, i_q, i_f, speed)
+    # components that vary over the current plane (mechanical losses do not; named in a note)
+    values = {k: np.asarray(losses[k]) for k in LOSS_KEYS if k in losses}
+    keys = [k for k, v in values.items() if np.nanmax(v) - np.nanmin(v) > 1e-9 * np.nanmax(v)]
+    flat = [
+        f"{k} {np.nanmax(v):.0f} W" for k, v in values.items() if k not in keys and np.nanmax(v)
+    ]
+    if not keys:
+        return paths
+    cols = min(4, len(keys))
+    rows = -(-len(keys) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.5 * cols, 3.8 * rows), constrained_layout=True)
+    for ax, k in zip(np.atleast_1d(axes).ravel(), keys, strict=False):
+        cs = ax.contourf(i_d[:, 0], i_q[0], losses[k].T, levels=20, cmap="magma")
+        fig.colorbar(cs, ax=ax, label="W")
+        ax.set_title(f"{k} at {speed * 60 / (2 * math.pi):.0f} rpm")
+        ax.set_xlabel("i_d [A]")
+        ax.set_ylabel("i_q [A]")
+    for ax in np.atleast_1d(axes).ravel()[len(keys) :]:
+        ax.axis("off")
+    if flat:
+        fig.suptitle(f"{tag}; constant over the plane: {', '.join(flat)}")
+    paths.append(out / "losses.png")
+    fig.savefig(paths[-1], dpi=110)
+    plt.close(fig)
     return paths

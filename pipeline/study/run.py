@@ -32,7 +32,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.cluster import close_quietly, open_client
+from pipeline.cluster import as_completed, close_quietly, open_client
 from pipeline.io.store import ResultStore, task_hash
 from pipeline.io.tables import canonical
 from pipeline.study.spec import DEFAULT_NEWTON_TOLERANCE, SECONDS_PER_VARIANT_POST, StudySpec
@@ -395,8 +395,6 @@ class _Run:
         self.show()
 
     def collect_posts(self) -> None:
-        from distributed import as_completed
-
         for fut in as_completed(list(self.post)):
             i, map_cpu = self.post.pop(fut)
             plan = self.plans[i]
