@@ -10,9 +10,8 @@ The scheduler can also be ``local`` (a LocalCluster of this machine's cores).
 import os
 import sys
 
-from pipeline.io.workflow import make_workflow
-
 import pipeline.api as edrive
+from pipeline.workflow import make_workflow
 
 small = os.environ.get("EDRIVE_EXAMPLE_SMALL") == "1"
 scheduler = sys.argv[1] if len(sys.argv) > 1 else "synchronous"

@@ -204,9 +204,9 @@ def test_synchronous_interrupt_keeps_finished_tasks_and_resumes(tmp_path, no_das
     """Ctrl-C (here: KeyboardInterrupt from the progress callback after the first record)
     stops a synchronous sweep with that record kept and the rest not run; the rerun
     computes only the remaining two (counted by the task itself)."""
-    from pipeline.io.workflow import make_workflow, register_task
-
     from pipeline.sweep import run_sweep
+    from pipeline.tasks import register_task
+    from pipeline.workflow import make_workflow
 
     calls = []
 
