@@ -2,7 +2,8 @@
 
 A design file under ``geometries/reference/designs/NAME.toml`` has the tables
 ``[stator]`` (with ``[stator.slot]``), ``[winding]``, ``[rotor]`` (``kind = "salient_pole"``
-or ``"v_magnet"``), ``[housing]`` and ``[ratings]``; keys carry their unit
+or ``"v_magnet"``), ``[housing]`` and ``[ratings]`` (optional: ``[inverter]``,
+``[mechanical]``, ``[calibration]``); keys carry their unit
 (``bore_radius_mm``), every table a ``source``. Everything is checked on construction, so
 an infeasible design fails with a one-line :class:`~pipeline.errors.DesignError` naming the
 field, the value and the rule before gmsh starts.
@@ -23,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.derived import Mechanical
 from pipeline.errors import DesignError
 from pipeline.io.tables import canonical, from_table, to_table, unit_field
 from pipeline.io.toml import loads_toml
@@ -37,6 +39,7 @@ __all__ = [
     "Housing",
     "Ratings",
     "InverterSpec",
+    "Mechanical",
     "MODULATION_SCHEMES",
     "Design",
     "DESIGNS_DIR",
@@ -402,6 +405,11 @@ class Design:
     #: inverter data (efficiency maps then default to sinusoidal currents). Not part of the
     #: content hash (:class:`InverterSpec`)
     inverter: InverterSpec | None = dataclasses.field(default=None, metadata={"provenance": True})
+    #: bearing and windage data (optional ``[mechanical]`` table, :class:`Mechanical`); no
+    #: field solution uses it, so it is not part of the content hash either
+    mechanical: Mechanical = dataclasses.field(
+        default_factory=Mechanical, metadata={"provenance": True}
+    )
 
     def __post_init__(self):
         if not self.name.replace("_", "").isalnum():
