@@ -12,12 +12,12 @@ Stator winding (``pipeline.losses.copper`` for the closed forms)::
     R_s(T) = rho(T) N_s l_mt / (a A_c)                         DC phase resistance
 
 The end connection is a semicircle over the coil span plus the straight extension
-``l_ext = winding.end_winding_length`` on both legs, the reading of the design files' source
-(pyleecan's ``Lewout``: "straight length of the conductors outside the lamination before the
-curved part of winding overhang"); with it the Prius 2004 phase resistance is +3.9 % from
-ORNL's measured 0.069 ohm at 21 degC (validation report). The same length is the
-end-winding leakage's ``l_ec`` (:mod:`pipeline.post.endwinding`) and sets the thermal
-model's slot / end-winding split.
+``l_ext = winding.end_winding_length`` on both legs, as the design files' source reads it
+(pyleecan's ``Lewout``, the straight conductor length outside the lamination, which
+pyleecan's ``EndWinding.comp_length`` adds to the curved part); with it the Prius 2004
+phase resistance is +3.9 % from ORNL's measured 0.069 ohm at 21 degC (validation
+report). The same length is the end-winding leakage's ``l_ec``
+(:mod:`pipeline.post.endwinding`) and sets the thermal model's slot / end-winding split.
 
 Field winding (salient poles, all pole coils in series)::
 
