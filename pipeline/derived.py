@@ -41,6 +41,7 @@ Bearings (SKF constant-friction model, :mod:`pipeline.losses.mechanical`): two d
 ball bearings of bore 2 x shaft radius sharing the rotor weight, unless the design's
 ``[mechanical]`` table states otherwise. Windage (Bilgen-Boulos, same module) with one
 roughness factor per rotor (:data:`WINDAGE_ROUGHNESS`). Brushes: :data:`BRUSHES`.
+Magnet remanence at a temperature: :func:`magnet_remanence`.
 """
 
 from __future__ import annotations
@@ -84,6 +85,7 @@ __all__ = [
     "BRUSHES",
     "brush_data",
     "brush_loss",
+    "magnet_remanence",
 ]
 
 #: Reference temperature of resistances [K] (20 degC).
@@ -332,3 +334,15 @@ def brush_loss(design, field_current: ArrayLike, speed: ArrayLike) -> np.ndarray
         field_current, np.abs(np.asarray(speed, float)), b.ring_radius, b.brush_area,
         b.spring_pressure, b.friction_coefficient, b.voltage_drop, b.n_brushes,
     )  # fmt: skip
+
+
+# --- magnets --------------------------------------------------------------------------
+def magnet_remanence(design, temperature_C: float) -> float:
+    """Magnet remanence [T] of ``design`` at ``temperature_C`` [degC]:
+    ``Br(T) = Br_ref (1 + alpha (T - T_ref))`` with the material's ``alpha`` and ``T_ref``
+    and ``Br_ref`` = ``rotor.magnet_remanence`` when the design states one (a calibrated
+    design does), else the material's."""
+    mag = load_material(design.rotor.magnet_material)
+    br = mag.remanence_at(temperature_C)
+    own = getattr(design.rotor, "magnet_remanence", None)
+    return br if own is None else br * own / mag.remanence

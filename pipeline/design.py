@@ -2,8 +2,7 @@
 
 A design file under ``geometries/reference/designs/NAME.toml`` has the tables
 ``[stator]`` (with ``[stator.slot]``), ``[winding]``, ``[rotor]`` (``kind = "salient_pole"``
-or ``"v_magnet"``), ``[housing]`` and ``[ratings]`` (optional: ``[inverter]``,
-``[mechanical]``, ``[calibration]``); keys carry their unit
+or ``"v_magnet"``), ``[housing]`` and ``[ratings]``; keys carry their unit
 (``bore_radius_mm``), every table a ``source``. Everything is checked on construction, so
 an infeasible design fails with a one-line :class:`~pipeline.errors.DesignError` naming the
 field, the value and the rule before gmsh starts.
@@ -24,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.derived import Mechanical
+from pipeline.derived import Mechanical, magnet_remanence  # the latter: kept public here
 from pipeline.errors import DesignError
 from pipeline.io.tables import canonical, from_table, to_table, unit_field
 from pipeline.io.toml import loads_toml
@@ -39,7 +38,6 @@ __all__ = [
     "Housing",
     "Ratings",
     "InverterSpec",
-    "Mechanical",
     "MODULATION_SCHEMES",
     "Design",
     "DESIGNS_DIR",
@@ -532,17 +530,6 @@ class Design:
         """SHA-256 of the canonical design (first 16 hex digits)."""
         blob = json.dumps(canonical(self), sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
-
-
-def magnet_remanence(design: Design, temperature_C: float) -> float:
-    """Magnet remanence [T] of ``design`` at ``temperature_C`` [degC]:
-    ``Br(T) = Br_ref (1 + alpha (T - T_ref))`` with the material's ``alpha`` and ``T_ref``
-    and ``Br_ref`` = ``rotor.magnet_remanence`` when the design states one (a calibrated
-    design does), else the material's."""
-    mag = load_material(design.rotor.magnet_material)
-    br = mag.remanence_at(temperature_C)
-    own = getattr(design.rotor, "magnet_remanence", None)
-    return br if own is None else br * own / mag.remanence
 
 
 def _replace_path(obj, changes: dict):

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 
+from pipeline.derived import field_turn_length, mean_turn_length
 from pipeline.errors import DesignError
 
 __all__ = [
@@ -121,7 +122,6 @@ def design_masses(design) -> dict[str, float]:
     ``field_copper``, ``magnets``, ``shaft``, and the sums ``electrical_steel``, ``copper``,
     ``magnet``, ``active`` (module docstring)."""
     from geometries.areas import analytic_areas
-    from pipeline.derived import field_turn_length, mean_turn_length
     from pipeline.materials import load_material
 
     st, w, rotor = design.stator, design.winding, design.rotor

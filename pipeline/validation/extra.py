@@ -30,6 +30,7 @@ import dataclasses
 import logging
 import math
 
+from pipeline.derived import field_resistance_dc, phase_resistance_dc
 from pipeline.design import Design
 
 __all__ = ["EXTRA_UNITS", "EXTRA_PREFIX", "LOSS_POSITIONS", "loss_point", "extra_quantities"]
@@ -78,7 +79,6 @@ def extra_quantities(design: Design, level="ci", sector: bool = True, point=None
 
     from geometries.settings import MeshSettings
     from pipeline.constants import ZERO_CELSIUS
-    from pipeline.derived import field_resistance_dc, phase_resistance_dc
     from pipeline.em.machine import run_case
     from pipeline.maps.losses import losses_at_frequency, point_losses
 
