@@ -41,8 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.constants import MU_0
-from pipeline.derived import magnet_remanence
-from pipeline.design import Design, load_design
+from pipeline.design import Design, load_design, magnet_remanence
 from pipeline.em.bh import BHCurve
 from pipeline.em.constraints import (
     Constraints,
