@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+from pipeline.derived import Mechanical, magnet_remanence  # the latter: kept public here
 from pipeline.errors import DesignError
 from pipeline.io.tables import canonical, from_table, to_table, unit_field
 from pipeline.io.toml import loads_toml
@@ -408,6 +409,11 @@ class Design:
     cooling: tuple[CoolingModel, ...] = dataclasses.field(
         default=(), metadata={"omit_default": True}
     )
+    #: bearing and windage data (optional ``[mechanical]`` table, :class:`Mechanical`); no
+    #: field solution uses it, so it is not part of the content hash either
+    mechanical: Mechanical = dataclasses.field(
+        default_factory=Mechanical, metadata={"provenance": True}
+    )
 
     def __post_init__(self):
         if not self.name.replace("_", "").isalnum():
@@ -537,17 +543,6 @@ class Design:
         """SHA-256 of the canonical design (first 16 hex digits)."""
         blob = json.dumps(canonical(self), sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
-
-
-def magnet_remanence(design: Design, temperature_C: float) -> float:
-    """Magnet remanence [T] of ``design`` at ``temperature_C`` [degC]:
-    ``Br(T) = Br_ref (1 + alpha (T - T_ref))`` with the material's ``alpha`` and ``T_ref``
-    and ``Br_ref`` = ``rotor.magnet_remanence`` when the design states one (a calibrated
-    design does), else the material's."""
-    mag = load_material(design.rotor.magnet_material)
-    br = mag.remanence_at(temperature_C)
-    own = getattr(design.rotor, "magnet_remanence", None)
-    return br if own is None else br * own / mag.remanence
 
 
 def _replace_path(obj, changes: dict):

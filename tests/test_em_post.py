@@ -52,21 +52,15 @@ def test_kept_fields_match_post_processing_and_region_areas(prius_fields):
 
 def test_end_winding_inductance_hand_computation():
     from pipeline.constants import MU_0
-    from pipeline.post.endwinding import (
-        design_end_winding_inductance,
-        end_connection_length,
-        end_winding_inductance,
-    )
+    from pipeline.post.endwinding import design_end_winding_inductance, end_winding_inductance
 
-    # Ramanujan's ellipse perimeter is exact for a circle: h = y/2 gives pi y / 2.
-    assert end_connection_length(0.08, 0.04) == pytest.approx(math.pi * 0.04, rel=1e-12)
     # Prius 2004 by hand (design data): mid-slot radius 80.95 + 1.0 + 33.3/2 = 98.6 mm,
-    # span 6 slots = 6 * 2 pi/48 * 98.6 mm = 77.44 mm; half-ellipse 77.44 x 19.366 mm:
-    # a = 38.72, b = 19.366 -> pi/2 (3 * 58.086 - sqrt(135.53 * 96.82)) = 93.79 mm.
-    # tau_p = pi * 80.95 / 4 = 63.58 mm, beta = 1, N_s = 72, p = 4:
-    # L_ew = 0.68 MU_0 72^2 (93.79 - 0.64 * 63.58) mm / 4 = 58.8 uH.
-    hand = 0.68 * MU_0 * 72**2 * (93.79e-3 - 0.64 * 63.58e-3) / 4
-    assert hand == pytest.approx(58.8e-6, rel=2e-3)
+    # span 6 slots = 6 * 2 pi/48 * 98.6 mm = 77.44 mm; end connection (the one of the
+    # phase resistance): semicircle pi 77.44 / 2 = 121.64 mm plus 2 x 19.366 mm straight
+    # = 160.37 mm. tau_p = pi * 80.95 / 4 = 63.58 mm, beta = 1, N_s = 72, p = 4:
+    # L_ew = 0.68 MU_0 72^2 (160.37 - 0.64 * 63.58) mm / 4 = 132.5 uH.
+    hand = 0.68 * MU_0 * 72**2 * (160.37e-3 - 0.64 * 63.58e-3) / 4
+    assert hand == pytest.approx(132.5e-6, rel=2e-3)
     # 0.1 %: the hand values above are rounded to 4 digits
     assert design_end_winding_inductance(load_design("prius_2004")) == pytest.approx(hand, rel=1e-3)
     # outside the formula's range (end connection shorter than 0.64 tau_p) it is 0, not < 0
@@ -76,7 +70,7 @@ def test_end_winding_inductance_hand_computation():
 def test_end_winding_leakage_enters_flux_linkage(prius_fields):
     res = prius_fields
     # psi_abc = psi_2D + L_ew i_abc exactly, so psi_q rises by L_ew i_q (Park is linear)
-    assert res.L_ew == pytest.approx(58.8e-6, rel=2e-3)
+    assert res.L_ew == pytest.approx(132.5e-6, rel=2e-3)  # hand value above
     np.testing.assert_allclose(
         res.psi_abc - res.extras["psi_abc_2d"], res.L_ew * res.i_abc, rtol=1e-12, atol=1e-15
     )

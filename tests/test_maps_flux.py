@@ -263,7 +263,7 @@ def test_magnet_temperature_changes_the_solved_flux():
     predicts 80 and 100 degC within 0.1 % (measured 0.04 %): psi is linear in T to that
     accuracy, which is what the map's linear temperature interpolation relies on.
     """
-    from pipeline.design import magnet_remanence
+    from pipeline.derived import magnet_remanence
 
     prius = load_design("prius_2004")
     temps = (20.0, 80.0, 100.0, 140.0)

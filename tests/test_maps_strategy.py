@@ -194,8 +194,9 @@ def test_interpolated_map_of_a_linear_machine_gives_the_same_envelope():
     # MachineMap built from the linear EESM's values must give the linear model's envelope
     import xarray as xr
 
+    from pipeline.derived import T_REF, phase_resistance_dc
     from pipeline.design import load_design
-    from pipeline.maps.model import T_REF, MachineMap, phase_resistance_dc
+    from pipeline.maps.model import MachineMap
 
     design = load_design("gen5_eesm")
     lin = eesm(r_s=float(phase_resistance_dc(design, T_REF)), r_f=1.0, l_d=1.5e-4)

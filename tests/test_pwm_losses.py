@@ -254,7 +254,7 @@ def test_hairpin_eesm_pwm_losses():
     # gen5_eesm: 4 hairpin bars per slot (Dowell over the bars), no magnets; a linear model
     # (magnetic-circuit paths). The hairpin AC factor at 10 kHz makes the ripple copper loss
     # exceed the DC value 3 I_rip^2 R_dc several times over.
-    from pipeline.maps.model import phase_resistance_dc
+    from pipeline.derived import phase_resistance_dc
 
     design = load_design("gen5_eesm")
     m = example_machine(GEN5_LIKE)

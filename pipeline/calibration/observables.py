@@ -16,9 +16,9 @@ layer, cached by content hash like every other task):
   is the largest of readings 8 el. deg apart, so both are the top of the same curve;
 * ``no_load_loss``: the open-circuit iron and magnet loss coefficients
   (:func:`pipeline.maps.losses.point_losses`, the flux map's sampling) evaluated at the
-  speed's frequency, plus bearings and windage (:func:`pipeline.maps.model.mechanical_data`).
+  speed's frequency, plus bearings and windage (:func:`pipeline.derived.mechanical_data`).
 
-``phase_resistance`` (:func:`pipeline.maps.model.phase_resistance_dc`) and
+``phase_resistance`` (:func:`pipeline.derived.phase_resistance_dc`) and
 ``stator_lamination_mass`` (closed-form core area x stack length x stacking factor x density)
 need no field solution.
 
@@ -193,7 +193,7 @@ def prediction(measurement, design, values: dict | None) -> float:
     kind = measurement.kind
     if kind == "phase_resistance":
         from pipeline.constants import ZERO_CELSIUS
-        from pipeline.maps.model import phase_resistance_dc
+        from pipeline.derived import phase_resistance_dc
 
         return float(phase_resistance_dc(design, ZERO_CELSIUS + measurement.condition("temperature_C")))
     if kind == "stator_lamination_mass":
@@ -216,8 +216,8 @@ def prediction(measurement, design, values: dict | None) -> float:
 
 def _no_load_loss(design, values: dict, speed_rpm: float) -> float:
     """Iron + magnet (FE coefficients at f = p n / 60) + bearings + windage [W]."""
+    from pipeline.derived import mechanical_loss
     from pipeline.maps.losses import losses_at_frequency
-    from pipeline.maps.model import mechanical_loss
 
     coeffs = {k: v[0] for k, v in values.items()}
     at_f = losses_at_frequency(coeffs, design.pole_pairs * speed_rpm / 60.0)

@@ -1,7 +1,7 @@
 r"""Magnet temperature of flux and loss maps: one default, validation, the temperature axis.
 
 The remanence of the magnets is linear in temperature,
-``Br(T) = Br_ref (1 + alpha (T - T_ref))`` (:func:`pipeline.design.magnet_remanence`;
+``Br(T) = Br_ref (1 + alpha (T - T_ref))`` (:func:`pipeline.derived.magnet_remanence`;
 NdFeB ``alpha`` about -0.1 %/K), so every map of a PM design is solved at a stated magnet
 temperature: a single one (a scalar coordinate ``magnet_temperature`` [K] of the Dataset)
 or several (a dimension ``magnet_temperature``, ascending).

@@ -22,21 +22,19 @@ Losses at (i_d, i_q, i_f) [A], mechanical speed ``n`` [rad/s], electrical freque
 ``f = p n / (2 pi)`` [Hz] and temperatures [K] (missing keys: ``reference_temperature``):
 
 * stator copper ``3/2 R_ac (i_d^2 + i_q^2)`` with the DC phase resistance
-  ``rho(T) N_s l_mt / (a A_c)``, ``l_mt = 2 (L + l_end)``, ``l_end = pi y / 2 + 2 l_ext``
-  (coil span y at mid-slot radius, axial overhang l_ext = ``winding.end_winding_length``;
-  :mod:`pipeline.losses.copper`). Hairpins: the slot part of R is multiplied by Dowell's
+  :func:`pipeline.derived.phase_resistance_dc` (end connections included). Hairpins: the
+  slot part of R (:func:`pipeline.derived.slot_length_share`) is multiplied by Dowell's
   factor for ``n_layers x turns_per_coil`` bars stacked radially at the fundamental f
   (all bars of a slot treated as carrying the same current; PWM harmonics neglected).
   Stranded windings: no AC factor (strands well below the skin depth);
-* field copper ``R_f(T) i_f^2``, ``R_f = rho N_f n_poles l_f / A_f``, mean field turn
-  ``l_f = 2 (L + body_width) + pi coil_width`` (coil around the pole body);
-* brushes: contact drop ``2 U_b |i_f|`` plus friction (:data:`BRUSHES`);
+* field copper ``R_f(T) i_f^2`` (:func:`pipeline.derived.field_resistance_dc`);
+* brushes: contact drop plus friction (:func:`pipeline.derived.brush_loss`);
 * iron per region: harmonic Bertotti ``c_h f + c_e f^2 + c_a f^1.5`` or, with
   ``iron_model="mse"``, ``k_mse f^alpha`` (coefficients interpolated, clipped at >= 0);
 * magnet eddy currents ``c_m f^2`` (field at the map's magnet temperature; sigma constant:
   the magnet materials give no temperature coefficient of resistivity);
 * mechanical: bearings (SKF constant-friction model) and rotor windage (Bilgen-Boulos)
-  with the per-design data of :data:`MECHANICAL` (:func:`mechanical_data`).
+  with the design's data of :func:`pipeline.derived.mechanical_data`.
 
 Magnet temperature: flux linkages, torque and loss coefficients belong to the map's magnet
 temperature (coordinate ``magnet_temperature`` [K], :mod:`pipeline.maps.magnets`). A map
@@ -51,7 +49,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -59,159 +56,28 @@ from numpy.typing import ArrayLike
 from scipy.interpolate import RegularGridInterpolator
 from scipy.sparse.linalg import spsolve
 
-from pipeline.constants import ALPHA_CU_20, RHO_CU_20, ZERO_CELSIUS
+from pipeline.constants import ZERO_CELSIUS
+from pipeline.derived import (
+    T_REF,
+    brush_data,
+    brush_loss,
+    conductor_resistivity,
+    field_resistance_dc,
+    mechanical_data,
+    mechanical_loss,
+    phase_resistance_dc,
+    slot_length_share,
+)
 from pipeline.design import Design, load_design
 from pipeline.errors import DesignError
-from pipeline.losses import copper, mechanical
+from pipeline.losses import copper
 from pipeline.maps.losses import IRON_REGIONS, POINT_LOSS_VARIABLES, losses_at_frequency
 from pipeline.maps.magnets import at_magnet_temperature, map_magnet_temperatures
 from pipeline.maps.protocol import LOSS_KEYS
-from pipeline.materials import load_material
-from pipeline.winding import winding_layout
 
-__all__ = [
-    "BrushData",
-    "BRUSHES",
-    "MechanicalData",
-    "MECHANICAL",
-    "mechanical_data",
-    "mechanical_loss",
-    "phase_resistance_dc",
-    "field_resistance_dc",
-    "MachineMap",
-]
+__all__ = ["MachineMap"]
 
 logger = logging.getLogger(__name__)
-
-#: Reference temperature of resistances and of missing temperature keys [K] (20 degC).
-T_REF = ZERO_CELSIUS + 20.0
-
-
-@dataclass(frozen=True)
-class BrushData:
-    """Slip-ring brush set: drop per brush [V], ring radius [m], contact area per brush
-    [m^2], spring pressure [Pa], friction coefficient [-], brushes [-]."""
-
-    voltage_drop: float
-    ring_radius: float
-    brush_area: float
-    spring_pressure: float
-    friction_coefficient: float
-    n_brushes: int = 2
-
-
-#: Brushes of the EESM designs (assumed; no public data of either machine's slip rings):
-#: metal-graphite brushes, 0.5 V each (two in series: 1 V total;
-#: :data:`pipeline.losses.copper.BRUSH_DROP_METAL_GRAPHITE`, Sawa & Shobert 2014);
-#: 22.5 kPa spring pressure, the middle of the 20-25 kPa recommended for slip-ring motors
-#: (Electrographite brush-pressure guide, electrographite.co.za, "Brush pressure");
-#: friction coefficient 0.2, typical of graphitic brushes on copper rings (0.1-0.3; see
-#: Nordlund et al., NORPIE 2004, for measured slip-ring friction and electrical losses);
-#: 1 cm^2 contact per brush (25 A at 25 A/cm^2, metal-graphite); ring radius 15 mm.
-BRUSHES = BrushData(
-    voltage_drop=copper.BRUSH_DROP_METAL_GRAPHITE,
-    ring_radius=15e-3,
-    brush_area=1e-4,
-    spring_pressure=22.5e3,
-    friction_coefficient=0.2,
-)
-
-
-@dataclass(frozen=True)
-class MechanicalData:
-    """Bearings and windage: bearing bore [m], bearings [-], friction coefficient [-],
-    rotor mass [kg] (bearing load = rotor weight shared), windage roughness factor [-]."""
-
-    bearing_bore: float
-    n_bearings: int
-    bearing_mu: float
-    rotor_mass: float
-    roughness: float
-
-
-#: Per-design overrides. prius_2004: 40 mm bearing bore assumed (the lamination bore,
-#: 110.6 mm, sits on a hub; ORNL gives no bearing size). Smooth rotor surface
-#: (roughness 1) for the IPM, 2.5 for salient poles (slotted / grooved surface; Saari 1998).
-MECHANICAL = {"prius_2004": {"bearing_bore": 0.040}}
-
-#: Lamination/shaft steel density for the rotor mass estimate [kg/m^3] (M19: 7700).
-_ROTOR_DENSITY = 7700.0
-
-
-def mechanical_data(design: Design) -> MechanicalData:
-    """Bearing and windage data of ``design``: two deep-groove ball bearings, bore
-    2 x shaft radius unless :data:`MECHANICAL` says otherwise, rotor mass of a solid
-    cylinder of the rotor's outer radius and the stack length (holes and pockets ignored)."""
-    rotor = design.rotor
-    over = MECHANICAL.get(design.name, {})
-    return MechanicalData(
-        bearing_bore=over.get("bearing_bore", 2.0 * rotor.shaft_radius),
-        n_bearings=over.get("n_bearings", 2),
-        bearing_mu=over.get("bearing_mu", mechanical.MU_DEEP_GROOVE_BALL),
-        rotor_mass=over.get(
-            "rotor_mass", _ROTOR_DENSITY * math.pi * rotor.outer_radius**2 * design.stack_length
-        ),
-        roughness=over.get("roughness", 2.5 if design.kind == "eesm" else 1.0),
-    )
-
-
-
-def mechanical_loss(design: Design, speed: ArrayLike, data: MechanicalData | None = None):
-    """Bearings + windage [W] of ``design`` at mechanical speed [rad/s] (``data``: its
-    :func:`mechanical_data`, computed when not given)."""
-    m = mechanical_data(design) if data is None else data
-    omega = np.abs(np.asarray(speed, float))
-    load = m.rotor_mass * 9.80665 / m.n_bearings
-    bearings = m.n_bearings * mechanical.bearing_friction_loss(
-        omega, load, m.bearing_bore, m.bearing_mu
-    )
-    windage = mechanical.windage_loss(
-        omega, design.rotor.outer_radius, design.stack_length, design.airgap,
-        roughness=m.roughness,
-    )  # fmt: skip
-    return bearings + windage
-
-def _copper_constants(name: str) -> tuple[float, float]:
-    """(rho_20 [ohm m], alpha_20 [1/K]) of a conductor material (IEC 60028 copper default)."""
-    mat = load_material(name)
-    if not mat.resistivity > 0:
-        return RHO_CU_20, ALPHA_CU_20
-    rho_20 = mat.resistivity * (1.0 + mat.resistivity_alpha * (20.0 - mat.resistivity_temperature))
-    return rho_20, mat.resistivity_alpha
-
-
-def _end_length(design: Design) -> float:
-    """One-side end-connection length of a stator coil [m] (module docstring)."""
-    st, w = design.stator, design.winding
-    r_mid = st.bore_radius + st.slot.opening_height + st.slot.wedge_height + st.slot.body_height / 2
-    span = w.coil_pitch * st.slot_pitch * r_mid
-    return copper.end_winding_length(span, w.end_winding_length)
-
-
-def phase_resistance_dc(design: Design, temperature: ArrayLike = T_REF) -> np.ndarray:
-    """DC phase resistance incl. end windings at ``temperature`` [K] [ohm]."""
-    w = design.winding
-    rho_20, alpha = _copper_constants(w.material)
-    l_mt = copper.mean_turn_length(design.stack_length, _end_length(design))
-    return copper.phase_resistance(
-        winding_layout(design).series_turns,  # turns in series per path
-        l_mt,
-        w.conductor_area,
-        w.parallel_paths,
-        copper.resistivity(temperature, rho_20, alpha),
-    )
-
-
-def field_resistance_dc(design: Design, temperature: ArrayLike = T_REF) -> np.ndarray:
-    """Field-winding resistance (all poles in series) at ``temperature`` [K] [ohm]; 0 for PM."""
-    rotor = design.rotor
-    if design.kind != "eesm":
-        return np.zeros_like(np.asarray(temperature, float))
-    rho_20, alpha = _copper_constants(rotor.field_material)
-    l_turn = 2.0 * (design.stack_length + rotor.body_width) + math.pi * rotor.coil_width
-    length = rotor.field_turns * design.n_poles * l_turn
-    return copper.resistivity(temperature, rho_20, alpha) * length / rotor.field_conductor_area
-
 
 _FLUX = ("psi_d", "psi_q", "psi_f")
 _IRON_C = ("c_h", "c_e", "c_a", "k_mse")
@@ -294,7 +160,7 @@ class MachineMap:
         self.loss_method = loss_method
         self.iron_model = iron_model
         self.reference_temperature = float(reference_temperature)
-        self.brushes = BRUSHES
+        self.brushes = brush_data(d)
         self.mechanical = mechanical_data(d)
 
         dims = tuple(ds["psi_d"].dims)
@@ -491,12 +357,12 @@ class MachineMap:
         f = np.asarray(frequency, float)
         if w.conductor != "hairpin":
             return np.ones(np.broadcast(f, np.asarray(temperature)).shape)
-        rho_20, alpha = _copper_constants(w.material)
+        rho_20, alpha = conductor_resistivity(w.material)
         rho = copper.resistivity(temperature, rho_20, alpha)
         ratio = w.bar_width / min(d.stator.slot.width_top, d.stator.slot.width_bottom)
         xi = copper.dowell_reduced_height(w.bar_height, np.maximum(f, 1e-9), rho, ratio)
         k_slot = copper.dowell_ac_factor(xi, w.n_layers * w.turns_per_coil)
-        share = d.stack_length / (d.stack_length + _end_length(d))
+        share = slot_length_share(d)
         return share * k_slot + (1.0 - share)
 
     def losses(
@@ -525,18 +391,8 @@ class MachineMap:
         out = {key: np.zeros(shape) + nan for key in LOSS_KEYS}
         out["stator_copper"] += copper.copper_loss_dq(r_ac, i_d, i_q)
         if self.kind == "eesm":
-            b = self.brushes
             out["field_copper"] += field_resistance_dc(self.design, t_f) * i_f**2
-            out["brushes"] += copper.brush_loss(
-                i_f,
-                omega,
-                b.ring_radius,
-                b.brush_area,
-                b.spring_pressure,
-                b.friction_coefficient,
-                b.voltage_drop,
-                b.n_brushes,
-            )
+            out["brushes"] += brush_loss(self.design, i_f, omega)
         names = [f"{key}_{c}" for key in IRON_REGIONS.values() for c in _IRON_C] + ["magnet_c_e"]
         coeff = {n: np.maximum(self._eval(n, pts, ok, shape), 0.0) for n in names}
         scaled = losses_at_frequency(coeff, f)

@@ -56,6 +56,7 @@ from numpy.typing import ArrayLike
 
 from geometries.areas import analytic_areas
 from pipeline.constants import MU_0
+from pipeline.derived import conductor_resistivity, slot_length_share
 from pipeline.design import Design
 from pipeline.drive.pwm import RippleSpectrum, incremental_inductance, ripple_spectrum
 from pipeline.errors import DesignError
@@ -187,8 +188,6 @@ def _region(material: str, mass: float, b_per_psi: float) -> IronRegion:
 @lru_cache(maxsize=16)
 def pwm_loss_data(design: Design) -> PwmLossData:
     """Masses, flux paths and conductor data of ``design`` for :func:`pwm_losses`."""
-    from pipeline.maps.model import _copper_constants, _end_length
-
     st, w, rotor = design.stator, design.winding, design.rotor
     length = design.stack_length
     layout = winding_layout(design)
@@ -229,7 +228,7 @@ def pwm_loss_data(design: Design) -> PwmLossData:
             mag.recoil_permeability,
             phi_per_psi / (2.0 * rotor.magnet_width * length),
         )
-    rho_20, alpha = _copper_constants(w.material)
+    rho_20, alpha = conductor_resistivity(w.material)
     slot = st.slot
     if w.conductor == "hairpin":
         size = w.bar_height
@@ -246,7 +245,7 @@ def pwm_loss_data(design: Design) -> PwmLossData:
         conductor_size=size,
         spacing=spacing,
         n_layers=n_layers,
-        slot_share=length / (length + _end_length(design)),
+        slot_share=slot_length_share(design),
         rho_20=rho_20,
         alpha_20=alpha,
         iron=iron,

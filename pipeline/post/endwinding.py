@@ -18,9 +18,10 @@ value for two-layer windings; it is used for single-layer windings too (an appro
 the single-layer end connections of one phase group are bunched, which the handbook
 accounts for with a larger coefficient but a larger subtraction too).
 
-The end connection is modelled as half an ellipse of width y (the coil span at mid-slot
-radius) and height h (``winding.end_winding_length``, the axial overhang), its length by
-Ramanujan's perimeter approximation (exact for a semicircle, h = y/2).
+The end connection length l_ec is the one of the phase resistance,
+:func:`pipeline.derived.end_turn_length` (semicircle over the coil span at mid-slot radius
+plus the straight extension ``winding.end_winding_length`` on both legs), so that the
+leakage and the resistance see one end winding.
 """
 
 from __future__ import annotations
@@ -28,23 +29,10 @@ from __future__ import annotations
 import math
 
 from pipeline.constants import MU_0
+from pipeline.derived import end_turn_length
 from pipeline.design import Design
-from pipeline.errors import DesignError
 
-__all__ = ["end_connection_length", "end_winding_inductance", "design_end_winding_inductance"]
-
-
-def end_connection_length(coil_span: float, overhang: float) -> float:
-    """Length [m] of half an ellipse of width ``coil_span`` and height ``overhang`` [m].
-
-    Ramanujan: half of pi (3 (a + b) - sqrt((3 a + b)(a + 3 b))), a = span/2, b = overhang.
-    """
-    if not (coil_span > 0 and overhang >= 0):
-        raise DesignError(
-            "coil_span/overhang", (coil_span, overhang), "span > 0, overhang >= 0 [m]"
-        )
-    a, b = coil_span / 2, overhang
-    return 0.5 * math.pi * (3 * (a + b) - math.sqrt((3 * a + b) * (a + 3 * b)))
+__all__ = ["end_winding_inductance", "design_end_winding_inductance"]
 
 
 def end_winding_inductance(
@@ -68,9 +56,7 @@ def design_end_winding_inductance(design: Design) -> float:
     layout = winding_layout(design)
     p = design.pole_pairs
     slots_per_pole = st.n_slots / design.n_poles
-    r_mid = st.bore_radius + st.slot.opening_height + st.slot.wedge_height + st.slot.body_height / 2
-    span = w.coil_pitch * st.slot_pitch * r_mid
-    l_ec = end_connection_length(span, w.end_winding_length)
+    l_ec = end_turn_length(design)
     tau_p = math.pi * st.bore_radius / p
     return end_winding_inductance(
         layout.series_turns, p, l_ec, w.coil_pitch / slots_per_pole, tau_p

@@ -7,10 +7,9 @@ times the axial length and the material density (``geometries/reference/material
 - cores: ``A k_fe L rho`` (stacking factor k_fe of the stator or rotor lamination);
 - stator copper: conductor cross-section in the slots ``A_cu = Q n_layers N_c a_c`` (Q slots,
   N_c turns per coil side, a_c copper area of one turn) over half a mean turn each:
-  ``A_cu l_mt / 2 rho_cu``, l_mt = 2 (L + l_end) (:func:`pipeline.losses.copper.mean_turn_length`
-  with the end length of :func:`pipeline.maps.model._end_length`);
-- field copper: ``2p N_f a_f l_f rho_cu`` with the field turn length
-  ``l_f = 2 (L + w_body) + pi w_coil`` (as :func:`pipeline.maps.model.field_resistance_dc`);
+  ``A_cu l_mt / 2 rho_cu`` with the mean turn l_mt of :func:`pipeline.derived.mean_turn_length`;
+- field copper: ``2p N_f a_f l_f rho_cu`` with the mean field turn l_f of
+  :func:`pipeline.derived.field_turn_length` (the one of the field resistance);
 - magnets: ``A_m L rho_m``; shaft: ``pi r_s^2 L rho`` over the stack only (its length
   beyond the stack depends on the housing and bearings, not on the design).
 
@@ -28,6 +27,7 @@ from __future__ import annotations
 
 import math
 
+from pipeline.derived import field_turn_length, mean_turn_length
 from pipeline.errors import DesignError
 
 __all__ = [
@@ -122,8 +122,6 @@ def design_masses(design) -> dict[str, float]:
     ``field_copper``, ``magnets``, ``shaft``, and the sums ``electrical_steel``, ``copper``,
     ``magnet``, ``active`` (module docstring)."""
     from geometries.areas import analytic_areas
-    from pipeline.losses.copper import mean_turn_length
-    from pipeline.maps.model import _end_length
     from pipeline.materials import load_material
 
     st, w, rotor = design.stator, design.winding, design.rotor
@@ -142,7 +140,7 @@ def design_masses(design) -> dict[str, float]:
         ),
         "stator_copper": stator_copper_mass(
             st.n_slots * w.n_layers * w.turns_per_coil * w.conductor_area,
-            mean_turn_length(length, _end_length(design)),
+            mean_turn_length(design),
             rho(w.material),
         ),
         "field_copper": 0.0,
@@ -150,12 +148,11 @@ def design_masses(design) -> dict[str, float]:
         "shaft": math.pi * rotor.shaft_radius**2 * length * rho(rotor.shaft_material),
     }
     if design.kind == "eesm":
-        turn = 2.0 * (length + rotor.body_width) + math.pi * rotor.coil_width
         out["field_copper"] = field_copper_mass(
             design.n_poles,
             rotor.field_turns,
             rotor.field_conductor_area,
-            turn,
+            field_turn_length(design),
             rho(rotor.field_material),
         )
     elif "magnet" in areas:

@@ -36,10 +36,9 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
-from pipeline.constants import ALPHA_CU_20, RHO_CU_20, ZERO_CELSIUS
+from pipeline.constants import ZERO_CELSIUS
+from pipeline.derived import brush_loss, field_resistance_dc, mechanical_loss, phase_resistance_dc
 from pipeline.errors import ConvergenceError, DesignError
-from pipeline.losses.copper import BRUSH_DROP_METAL_GRAPHITE
-from pipeline.losses.mechanical import MU_DEEP_GROOVE_BALL, windage_loss
 from pipeline.materials import load_material
 from pipeline.rotors import VMagnetRotor
 from pipeline.thermal.machine import (
@@ -222,23 +221,19 @@ def representative_losses_at(model: MachineThermalModel) -> LossesAt:
     """Analytic loss estimate [W] (NOT the FE map; for tests, benchmarks and reports).
 
     Stator current i = i_max T / T_peak (q-axis, linear torque constant) scaled by
-    Br(20 degC) / Br(T_magnet) for PM; copper 3/2 R_s(T_w) i^2 (DC, mean turn length with
-    end windings); field current i_f = i_f_max (0.1 + 0.7 T / T_peak), loss R_f(T_f) i_f^2;
-    brushes 2 x 0.5 V x i_f; iron by :func:`_specific_iron_loss` at the electrical
-    frequency and :data:`REPRESENTATIVE_B`; magnet eddy 5 W (f_e / 400 Hz)^2 (i / i_max)^2
-    (assumed); mechanical: windage (Bilgen-Boulos) plus two ball bearings at 1 kN.
+    Br(20 degC) / Br(T_magnet) for PM; copper 3/2 R_s(T_w) i^2 (DC phase resistance of
+    :mod:`pipeline.derived`, end windings included); field current
+    i_f = i_f_max (0.1 + 0.7 T / T_peak), loss R_f(T_f) i_f^2, brushes, bearings and windage
+    as the machine map has them (:mod:`pipeline.derived`); iron by
+    :func:`_specific_iron_loss` at the electrical frequency and :data:`REPRESENTATIVE_B`;
+    magnet eddy 5 W (f_e / 400 Hz)^2 (i / i_max)^2 (assumed).
     Beyond T_peak, the peak power or the maximum speed: DesignError.
     """
     d = model.design
-    rt, st, w = d.ratings, d.stator, d.winding
+    rt, st = d.ratings, d.stator
     ns, L = model.n_sectors, model.length
-    turns = st.n_slots * w.n_layers * w.turns_per_coil / 2 / 3 / w.parallel_paths
-    r_s20 = RHO_CU_20 * turns * 2 * (L + model.end_length) / (w.parallel_paths * w.conductor_area)
     pm = isinstance(d.rotor, VMagnetRotor)
     if not pm:
-        ro = d.rotor
-        turn = 2 * L + 2 * (ro.body_width + ro.coil_width)
-        r_f20 = RHO_CU_20 * ro.field_turns * ro.n_poles * turn / ro.field_conductor_area
         i_f_max = rt.max_field_current
     else:
         mag = load_material(d.rotor.magnet_material)
@@ -250,9 +245,6 @@ def representative_losses_at(model: MachineThermalModel) -> LossesAt:
             ("rotor", d.rotor.material, d.rotor.stacking_factor),
         )
     }
-
-    def rho(t):
-        return 1.0 + ALPHA_CU_20 * (t - (ZERO_CELSIUS + 20.0))
 
     def losses_at(speed: float, torque: float, temps: Mapping[str, float]) -> dict:
         speed, torque = abs(float(speed)), abs(float(torque))
@@ -270,13 +262,14 @@ def representative_losses_at(model: MachineThermalModel) -> LossesAt:
             tm = temps.get("magnet", ZERO_CELSIUS + 20.0) - ZERO_CELSIUS
             i *= mag.remanence / mag.remanence_at(tm)
         f_e = d.pole_pairs * speed / (2 * math.pi)
-        out["stator_copper"] = 1.5 * r_s20 * rho(tw) * i**2
+        out["stator_copper"] = 1.5 * float(phase_resistance_dc(d, tw)) * i**2
         if pm:
             out["magnet"] = 5.0 * (f_e / 400.0) ** 2 * (i / rt.max_phase_current) ** 2
         else:
             i_f = i_f_max * (0.1 + 0.7 * torque / rt.peak_torque)
-            out["field_copper"] = r_f20 * rho(temps.get("field", ZERO_CELSIUS + 20.0)) * i_f**2
-            out["brushes"] = 2 * BRUSH_DROP_METAL_GRAPHITE * i_f
+            t_f = temps.get("field", ZERO_CELSIUS + 20.0)
+            out["field_copper"] = float(field_resistance_dc(d, t_f)) * i_f**2
+            out["brushes"] = float(brush_loss(d, i_f, speed))
         for key, region, b in zip(
             ("iron_stator_teeth", "iron_stator_yoke", "iron_rotor"),
             ("teeth", "yoke", "rotor"),
@@ -287,9 +280,7 @@ def representative_losses_at(model: MachineThermalModel) -> LossesAt:
             out[key] = mass[region] * _specific_iron_loss(
                 st.material if region != "rotor" else d.rotor.material, f, b
             )
-        bearings = 2 * 0.5 * MU_DEEP_GROOVE_BALL * 1000.0 * 2 * d.rotor.shaft_radius * speed
-        wind = float(windage_loss(speed, d.rotor.outer_radius, L, d.airgap)) if speed > 0 else 0
-        out["mechanical"] = bearings + wind
+        out["mechanical"] = float(mechanical_loss(d, speed))
         return out
 
     return losses_at

@@ -37,10 +37,10 @@ the stack length L) is coupled monolithically to a lumped network
 
 Losses (:data:`pipeline.maps.protocol.LOSS_KEYS`, whole machine [W]) are mapped as: stator
 copper over the coil sides by volume, split slot / end winding by conductor length
-(``pipeline.losses.copper.end_winding_length`` as in ``pipeline.maps.model``); field copper
+(:func:`pipeline.derived.slot_length_share`, as the resistance); field copper
 over the field coils (their end turns included: no separate rotor end-turn node); iron
 over teeth (``r < bore + slot depth``), yoke, rotor; magnets; mechanical split into windage
-(:func:`pipeline.losses.mechanical.windage_loss`, into the airgap) and bearings; brushes into
+(:func:`pipeline.derived.windage_loss`, into the airgap) and bearings; brushes into
 the bearing node (slip rings sit at the shaft end).
 
 References: J. Mellor, D. Roberts, D. Turner, IEE Proc. B 138 (1991) 205,
@@ -63,10 +63,9 @@ from skfem import MeshTri
 
 from geometries import names
 from pipeline.constants import ZERO_CELSIUS
+from pipeline.derived import end_turn_length, mid_slot_radius, slot_length_share, windage_loss
 from pipeline.design import Design
 from pipeline.errors import ConvergenceError, DesignError
-from pipeline.losses.copper import end_winding_length
-from pipeline.losses.mechanical import windage_loss
 from pipeline.materials import load_material
 from pipeline.thermal import correlations as corr
 from pipeline.thermal.coolant import air_properties
@@ -282,19 +281,14 @@ class MachineThermalModel:
     # --- lengths and network -----------------------------------------------------------
     @property
     def end_length(self) -> float:
-        """End connection length of a coil, one side [m]: a semicircle over the coil span at
-        mid-body radius plus the axial overhang on both legs, the same length as the
-        resistance of :mod:`pipeline.maps.model` uses (so the loss split matches it)."""
-        st, w = self.design.stator, self.design.winding
-        r_mid = st.bore_radius + st.slot.opening_height + st.slot.wedge_height
-        r_mid += st.slot.body_height / 2
-        span = w.coil_pitch * 2 * math.pi / st.n_slots * r_mid
-        return end_winding_length(span, w.end_winding_length)
+        """End connection length of a coil, one side [m] (:func:`pipeline.derived.end_turn_length`,
+        the length of the resistance, so the loss split matches it)."""
+        return end_turn_length(self.design)
 
     @property
     def slot_fraction(self) -> float:
         """Share of the stator copper (and its loss) in the slots [-]: L / (L + l_end)."""
-        return self.length / (self.length + self.end_length)
+        return slot_length_share(self.design)
 
     def airgap_conductivity(self, speed: float, temperature: float) -> float:
         """Becker-Kaye effective airgap conductivity [W/(m K)] at speed [rad/s]."""
@@ -323,7 +317,7 @@ class MachineThermalModel:
         steel = load_material(rot.shaft_material)
         l_end = self.end_length
         overhang = max(w.end_winding_length, 1e-3)
-        r_mid = st.bore_radius + st.slot.depth / 2
+        r_mid = mid_slot_radius(d)
         copper_area = st.n_slots * w.n_layers * w.turns_per_coil * w.conductor_area
         coil_area = self.area["coils"] * ns
         k1, k2, k3 = prm.end_space_k
@@ -471,7 +465,7 @@ class MachineThermalModel:
         spread("magnets", get("magnet"))
         d = self.design
         p_mech = get("mechanical")
-        wind = float(windage_loss(speed, d.rotor.outer_radius, L, d.airgap)) if speed > 0 else 0.0
+        wind = float(windage_loss(d, speed)) if speed > 0 else 0.0
         split["windage"] = min(wind, p_mech)
         split["bearings"] = p_mech - split["windage"] + get("brushes")
         spread("airgap", split["windage"])

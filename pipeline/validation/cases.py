@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.derived import mechanical_loss, phase_resistance_dc
 from pipeline.validation.rows import Row
 
 __all__ = ["Context", "Case", "CASE_NAMES", "cases", "run_cases"]
@@ -388,11 +389,10 @@ def _prius_rotor_loss(ctx: Context) -> list[Row]:
 def _prius_spin_loss_model(speed_rpm: np.ndarray):
     """Open-circuit loss of the spinning Prius rotor [W] at ``speed_rpm``: FE iron and
     magnet loss coefficients (ci, 36 positions over half a period) at f = p n / 60, plus
-    bearings and windage (:func:`pipeline.maps.model.mechanical_data`)."""
+    bearings and windage (:func:`pipeline.derived.mechanical_loss`)."""
     from pipeline.design import load_design
     from pipeline.em.machine import run_case
     from pipeline.maps.losses import losses_at_frequency, point_losses
-    from pipeline.maps.model import mechanical_loss
 
     d = load_design("prius_2004")
     res = run_case(d, 0.0, 0.0, positions=36, span_el=math.pi, keep_fields=True)
@@ -410,7 +410,6 @@ def _prius_spin_loss_model(speed_rpm: np.ndarray):
 def _prius_resistance(ctx: Context) -> list[Row]:
     from pipeline.constants import ZERO_CELSIUS
     from pipeline.design import load_design
-    from pipeline.maps.model import phase_resistance_dc
 
     path = Path(__file__).resolve().parent / "data" / "ornl_prius_2004_motor.csv"
     lines = [ln for ln in path.read_text().splitlines() if ln and not ln.startswith("#")]

@@ -12,7 +12,7 @@ resolve the slot harmonics seen by the rotor) gives:
 - ``continuous.loss_<component>`` [W]: iron per region (harmonic Bertotti coefficients of
   :func:`pipeline.maps.losses.point_losses` at f = p n / 60), magnet eddy currents, stator
   copper ``3/2 R_dc(T) (i_d^2 + i_q^2)`` and field copper ``R_f(T) i_f^2``
-  (:func:`pipeline.maps.model.phase_resistance_dc`, ``field_resistance_dc``; DC: no AC
+  (:func:`pipeline.derived.phase_resistance_dc`, ``field_resistance_dc``; DC: no AC
   factor, no brushes, no mechanical losses);
 - ``continuous.efficiency_em`` [-]: T omega / (T omega + the losses above);
 - ``continuous.hot_spot_<part>`` [K]: steady hot spots of
@@ -30,6 +30,7 @@ import dataclasses
 import logging
 import math
 
+from pipeline.derived import field_resistance_dc, phase_resistance_dc
 from pipeline.design import Design
 
 __all__ = ["EXTRA_UNITS", "EXTRA_PREFIX", "LOSS_POSITIONS", "loss_point", "extra_quantities"]
@@ -80,7 +81,6 @@ def extra_quantities(design: Design, level="ci", sector: bool = True, point=None
     from pipeline.constants import ZERO_CELSIUS
     from pipeline.em.machine import run_case
     from pipeline.maps.losses import losses_at_frequency, point_losses
-    from pipeline.maps.model import field_resistance_dc, phase_resistance_dc
 
     pt = point or loss_point(design)
     if isinstance(level, MeshSettings):
