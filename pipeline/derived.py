@@ -40,7 +40,7 @@ bound), ``m = rho pi r^2 L``, ``J = m r^2 / 2``.
 Bearings (SKF constant-friction model, :mod:`pipeline.losses.mechanical`): two deep-groove
 ball bearings of bore 2 x shaft radius sharing the rotor weight, unless the design's
 ``[mechanical]`` table states otherwise. Windage (Bilgen-Boulos, same module) with one
-roughness factor per rotor (:data:`WINDAGE_ROUGHNESS`). Brushes: :data:`BRUSHES`.
+roughness factor per rotor (the topology's ``WINDAGE_ROUGHNESS``). Brushes: :data:`BRUSHES`.
 Magnet remanence at a temperature: :func:`magnet_remanence`.
 """
 
@@ -74,7 +74,6 @@ __all__ = [
     "ROTOR_DENSITY",
     "rotor_mass",
     "rotor_inertia",
-    "WINDAGE_ROUGHNESS",
     "Mechanical",
     "MechanicalData",
     "mechanical_data",
@@ -162,7 +161,7 @@ def _centroid_offset(polygon: np.ndarray) -> float:
 def field_turn_length(design) -> float:
     """Mean field turn ``2 (L + b) + 2 pi s`` [m] (s: distance of the coil side's centroid
     from the pole body; module docstring); 0 for a rotor without a field winding."""
-    if design.kind != "eesm":
+    if not design.topology.HAS_FIELD_WINDING:
         return 0.0
     rotor = design.rotor
     s = _centroid_offset(rotor.coil_polygon()) - rotor.body_width / 2
@@ -172,7 +171,7 @@ def field_turn_length(design) -> float:
 def field_resistance_dc(design, temperature: ArrayLike = T_REF) -> np.ndarray:
     """Field-winding resistance, all pole coils in series, ``rho(T) n_poles N_f l_f / A_f``
     [ohm] at ``temperature`` [K]; 0 for a rotor without a field winding."""
-    if design.kind != "eesm":
+    if not design.topology.HAS_FIELD_WINDING:
         return np.zeros_like(np.asarray(temperature, float))
     rotor = design.rotor
     rho_20, alpha = conductor_resistivity(rotor.field_material)
@@ -196,12 +195,6 @@ def rotor_inertia(design) -> float:
 
 
 # --- bearings and windage -------------------------------------------------------------
-#: Windage roughness factor k [-] per rotor kind (J. Saari, *Thermal analysis of high-speed
-#: induction machines*, Acta Polytechnica Scandinavica El 90, 1998: k = 1 for a smooth
-#: cylinder, 2.5 for a slotted / axially grooved surface). The V-magnet rotor is a closed
-#: lamination cylinder (smooth: 1.0); a salient-pole rotor has open interpolar spaces, deep
-#: axial grooves (2.5).
-WINDAGE_ROUGHNESS = {"salient_pole": 2.5, "v_magnet": 1.0}
 
 
 @dataclass(frozen=True)
@@ -248,7 +241,7 @@ class MechanicalData:
 def mechanical_data(design) -> MechanicalData:
     """Bearing and windage data of ``design``: its ``[mechanical]`` values where stated,
     else two deep-groove ball bearings (SKF mu = 0.0015) of bore 2 x shaft radius, and the
-    roughness of its rotor kind (:data:`WINDAGE_ROUGHNESS`); rotor mass :func:`rotor_mass`."""
+    roughness of its rotor kind (the topology's ``WINDAGE_ROUGHNESS``); rotor mass :func:`rotor_mass`."""
     given = getattr(design, "mechanical", None) or Mechanical()
 
     def pick(value, default):
@@ -259,7 +252,7 @@ def mechanical_data(design) -> MechanicalData:
         n_bearings=pick(given.n_bearings, 2),
         bearing_mu=pick(given.bearing_friction_coefficient, mechanical.MU_DEEP_GROOVE_BALL),
         rotor_mass=rotor_mass(design),
-        roughness=pick(given.windage_roughness, WINDAGE_ROUGHNESS[design.rotor.KIND]),
+        roughness=pick(given.windage_roughness, design.topology.WINDAGE_ROUGHNESS),
     )
 
 
@@ -321,7 +314,7 @@ BRUSHES = BrushData(
 
 def brush_data(design) -> BrushData | None:
     """The slip-ring brushes of ``design`` (:data:`BRUSHES`); None without a field winding."""
-    return BRUSHES if design.kind == "eesm" else None
+    return BRUSHES if design.topology.HAS_FIELD_WINDING else None
 
 
 def brush_loss(design, field_current: ArrayLike, speed: ArrayLike) -> np.ndarray:

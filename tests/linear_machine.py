@@ -43,7 +43,7 @@ _T_REF = ZERO_CELSIUS + 20.0
 class LinearMachine:
     """Constant-parameter dq machine [SI].
 
-    kind "pm" or "eesm"; pole_pairs [-]; l_d, l_q [H]; psi_m PM flux linkage [Wb];
+    has_field_winding: an EESM (field current axis) or not (PM); pole_pairs [-]; l_d, l_q [H]; psi_m PM flux linkage [Wb];
     m_f stator-field mutual inductance [H] and l_f field self-inductance [H] (EESM);
     r_s phase resistance and r_f field resistance at ``temperature_ref`` [ohm];
     i_max peak phase current limit [A]; i_f_max [A]; u_f_max field supply voltage [V];
@@ -53,7 +53,7 @@ class LinearMachine:
     brush_friction k_bf [W s]; mechanical (a [W s], b [W s^2], c [W s^3]).
     """
 
-    kind: str
+    has_field_winding: bool
     pole_pairs: int
     l_d: float
     l_q: float
@@ -82,8 +82,6 @@ class LinearMachine:
     i_f_range: tuple[float, float] = field(init=False)
 
     def __post_init__(self) -> None:
-        if self.kind not in ("pm", "eesm"):
-            raise DesignError("kind", self.kind, "must be 'pm' or 'eesm'")
         positive = ("l_d", "l_q", "i_max", "dc_link_voltage", "max_speed", "psi_ref")
         for name in positive:
             value = getattr(self, name)
@@ -93,7 +91,7 @@ class LinearMachine:
             raise DesignError("pole_pairs", self.pole_pairs, "must be >= 1")
         if self.r_s < 0.0 or self.r_f < 0.0:
             raise DesignError("r_s, r_f", (self.r_s, self.r_f), "must be >= 0 [ohm]")
-        if self.kind == "eesm":
+        if self.has_field_winding:
             for name in ("m_f", "l_f", "r_f", "i_f_max", "u_f_max"):
                 if not getattr(self, name) > 0.0:
                     raise DesignError(name, getattr(self, name), "must be > 0 for an EESM")
@@ -173,7 +171,7 @@ class LinearMachine:
 #: ``GEN5_LIKE``: a linear EESM of the order of ``gen5_eesm`` at ``ci`` level (L_d, L_q, M_f
 #: from a rough fit to a few ``edrive case`` runs; R_s, R_f from the winding formulas).
 GEN5_LIKE = dict(
-    kind="eesm",
+    has_field_winding=True,
     pole_pairs=3,
     l_d=1.3e-4,
     l_q=1.0e-4,
@@ -192,7 +190,7 @@ GEN5_LIKE = dict(
 )
 #: ``IPM_LIKE``: an interior-PM-like machine (L_q > L_d), 300 A, 500 V.
 IPM_LIKE = dict(
-    kind="pm",
+    has_field_winding=False,
     pole_pairs=4,
     l_d=0.3e-3,
     l_q=0.8e-3,

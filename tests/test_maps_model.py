@@ -212,7 +212,7 @@ def _gen5_map(i_f=(0.0, 10.0, 20.0, 25.0)):
 def test_eesm_field_copper_brushes_and_hairpin_ac_factor():
     d = load_design("gen5_eesm")
     m = _gen5_map()
-    assert m.kind == "eesm" and m.i_f_range == (0.0, 25.0)
+    assert m.has_field_winding and m.i_f_range == (0.0, 25.0)
     # field: 80 turns x 6 poles of 1.5 mm^2 of the mean field turn (tests/test_derived.py
     # checks it against an independent centroid of the coil side)
     r_f = 1.7241e-8 * 480 * field_turn_length(d) / 1.5e-6

@@ -182,8 +182,9 @@ def test_bad_input():
     with pytest.raises(DesignError):
         StrategyOptions(n_field=1)
     with pytest.raises(DesignError):
-        LinearMachine(
-            kind="srm", pole_pairs=2, l_d=1, l_q=1, r_s=0, i_max=1, dc_link_voltage=1, max_speed=1
+        LinearMachine(  # a PM machine cannot carry a field coupling
+            has_field_winding=False, pole_pairs=2, l_d=1, l_q=1, r_s=0, i_max=1,
+            dc_link_voltage=1, max_speed=1, m_f=1e-3,
         )
     with pytest.raises(DesignError):
         eesm(u_f_max=0.0)

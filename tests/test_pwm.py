@@ -82,7 +82,7 @@ def test_zero_sequence_schemes():
 
 def test_incremental_inductance_linear_and_saturating(machine):
     lin = LinearMachine(
-        kind="pm",
+        has_field_winding=False,
         pole_pairs=4,
         l_d=2e-4,
         l_q=5e-4,

@@ -74,7 +74,7 @@ def optimiser_gain(model, result, options, k, j):
     gain 0 where it did not (SLSQP's own ``success`` is often False here: from a start that
     is already optimal its line search stalls on finite-difference gradients)."""
     w, target = result.speed[k], result.torque[j]
-    eesm = model.kind == "eesm"
+    eesm = model.has_field_winding
     t_tol = options.torque_tolerance * result.torque[-1]
 
     def currents(x):

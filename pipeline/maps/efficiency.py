@@ -173,7 +173,7 @@ def _at_magnet_temperature(machine_map, options: EfficiencyOptions):
     """The model with the fields of ``options.magnet_temperature``: a PM map that knows its
     magnet temperatures (:class:`pipeline.maps.model.MachineMap`) is read at it or refuses
     (DesignError naming its solved range); analytic models and EESMs as given."""
-    if getattr(machine_map, "kind", "pm") != "pm" or not hasattr(
+    if getattr(machine_map, "has_field_winding", False) or not hasattr(
         machine_map, "at_magnet_temperature"
     ):
         return machine_map
@@ -183,7 +183,7 @@ def _at_magnet_temperature(machine_map, options: EfficiencyOptions):
 def _temperature_attrs(machine_map, options: EfficiencyOptions) -> dict:
     """Temperatures [K] the efficiency numbers belong to, for the dataset attributes."""
     temps = dict(options.strategy_options().temperatures)
-    pm = getattr(machine_map, "kind", "pm") == "pm"
+    pm = not getattr(machine_map, "has_field_winding", False)
     temps.pop("field" if pm else "magnet", None)
     solved = getattr(machine_map, "magnet_temperature", None)
     out = {"temperatures_K": json.dumps(temps)}

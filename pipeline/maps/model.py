@@ -148,12 +148,12 @@ class MachineMap:
         self.dataset = ds
         self.design = d
         self.name = d.name
-        self.kind = "eesm" if d.topology.HAS_FIELD_WINDING else "pm"
+        self.has_field_winding = bool(d.topology.HAS_FIELD_WINDING)
         self.pole_pairs = d.pole_pairs
         r = d.ratings
         self.i_max = float(r.max_phase_current)
-        self.i_f_max = float(r.max_field_current) if self.kind == "eesm" else 0.0
-        self.u_f_max = float(r.max_field_voltage) if self.kind == "eesm" else 0.0
+        self.i_f_max = float(r.max_field_current) if self.has_field_winding else 0.0
+        self.u_f_max = float(r.max_field_voltage) if self.has_field_winding else 0.0
         self.dc_link_voltage = float(r.dc_link_voltage)
         self.max_speed = float(r.max_speed)
         self.method = method
@@ -390,7 +390,7 @@ class MachineMap:
         r_ac = phase_resistance_dc(self.design, t_w) * self.ac_factor(f, t_w)
         out = {key: np.zeros(shape) + nan for key in LOSS_KEYS}
         out["stator_copper"] += copper.copper_loss_dq(r_ac, i_d, i_q)
-        if self.kind == "eesm":
+        if self.has_field_winding:
             out["field_copper"] += field_resistance_dc(self.design, t_f) * i_f**2
             out["brushes"] += brush_loss(self.design, i_f, omega)
         names = [f"{key}_{c}" for key in IRON_REGIONS.values() for c in _IRON_C] + ["magnet_c_e"]
@@ -409,7 +409,7 @@ class MachineMap:
     def _check_magnet_temperature(self, temperature) -> None:
         """DesignError if a stated magnet temperature [K] is not the one of this model's
         fields (a PM map that records its magnet temperature)."""
-        if temperature is None or self.kind != "pm" or self.magnet_temperature is None:
+        if temperature is None or self.has_field_winding or self.magnet_temperature is None:
             return
         if abs(float(temperature) - self.magnet_temperature) > 1e-6:
             raise DesignError(

@@ -39,7 +39,7 @@ class MachineMapProtocol(Protocol):
     """What a machine model offers to the strategy, efficiency, thermal and cycle code."""
 
     name: str  # design name
-    kind: str  # "pm" or "eesm"
+    has_field_winding: bool  # a wound field (i_f axis): RotorTopology.HAS_FIELD_WINDING
     pole_pairs: int
     i_max: float  # stator current limit, peak phase [A]
     i_f_max: float  # field current limit [A] (0 for PM)

@@ -54,7 +54,7 @@ def dq_voltage(psi_d, psi_q, i_d, i_q, speed, pole_pairs: int, r_s: float):
 
 def field_current_limit(model, field_temperature: float) -> float:
     """``min(i_f_max, u_f_max / R_f(T_f), model domain)`` [A]; 0 for PM."""
-    if model.kind != "eesm":
+    if not model.has_field_winding:
         return 0.0
     limit = min(model.i_f_max, model.i_f_range[1])
     r_f = model.field_resistance(field_temperature)
@@ -72,7 +72,7 @@ class LimitedModel:
         temps = options.temperatures
         self.temps = temps
         self.r_s = float(model.phase_resistance(temps.get("winding", ZERO_CELSIUS + 20.0)))
-        self.eesm = model.kind == "eesm"
+        self.eesm = bool(model.has_field_winding)
         t_f = temps.get("field", ZERO_CELSIUS + 20.0)
         self.r_f = float(model.field_resistance(t_f)) if self.eesm else 0.0
         self.i_f_lim = field_current_limit(model, t_f)

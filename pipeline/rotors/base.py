@@ -92,6 +92,11 @@ class RotorTopology(ABC):
     #: ``magnet_material``, ``magnet_width`` [m] (one piece across its magnetisation: the
     #: eddy-current strip) and ``magnet_remanence`` [T] or None (the material's)
     HAS_MAGNETS: ClassVar[bool] = False
+    #: windage roughness factor k [-] of the rotor surface (J. Saari, *Thermal analysis of
+    #: high-speed induction machines*, Acta Polytechnica Scandinavica El 90, 1998: k = 1 for
+    #: a smooth cylinder, 2.5 for a slotted / axially grooved surface); a closed lamination
+    #: cylinder is smooth
+    WINDAGE_ROUGHNESS: ClassVar[float] = 1.0
 
     n_poles: int
     outer_radius: float

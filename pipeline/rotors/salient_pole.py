@@ -55,6 +55,8 @@ class SalientPoleRotor(RotorTopology):
     KIND = "salient_pole"
     LABEL = "eesm"
     HAS_FIELD_WINDING = True
+    #: open interpolar spaces: deep axial grooves (Saari 1998, :class:`RotorTopology`)
+    WINDAGE_ROUGHNESS = 2.5
     source: str
     n_poles: int
     outer_radius: float = unit_field("mm")

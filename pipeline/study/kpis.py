@@ -147,7 +147,7 @@ def design_masses(design) -> dict[str, float]:
         "magnets": 0.0,
         "shaft": math.pi * rotor.shaft_radius**2 * length * rho(rotor.shaft_material),
     }
-    if design.kind == "eesm":
+    if design.topology.HAS_FIELD_WINDING:
         out["field_copper"] = field_copper_mass(
             design.n_poles,
             rotor.field_turns,

@@ -40,7 +40,6 @@ from pipeline.constants import ZERO_CELSIUS
 from pipeline.derived import brush_loss, field_resistance_dc, mechanical_loss, phase_resistance_dc
 from pipeline.errors import ConvergenceError, DesignError
 from pipeline.materials import load_material
-from pipeline.rotors import VMagnetRotor
 from pipeline.thermal.machine import (
     LOSS_KEYS,
     Cooling,
@@ -232,7 +231,7 @@ def representative_losses_at(model: MachineThermalModel) -> LossesAt:
     d = model.design
     rt, st = d.ratings, d.stator
     ns, L = model.n_sectors, model.length
-    pm = isinstance(d.rotor, VMagnetRotor)
+    pm = d.topology.HAS_MAGNETS
     if not pm:
         i_f_max = rt.max_field_current
     else:
@@ -397,7 +396,7 @@ def _magnet_nodes(machine_map) -> tuple[float, ...]:
     """Solved magnet temperatures [K] of a PM FE map; () for EESMs and analytic models
     (no ``magnet_temperatures``); a PM map that records none: DesignError."""
     nodes = getattr(machine_map, "magnet_temperatures", None)
-    if getattr(machine_map, "kind", "pm") != "pm" or nodes is None:
+    if getattr(machine_map, "has_field_winding", False) or nodes is None:
         return ()
     if not nodes:
         raise DesignError(
