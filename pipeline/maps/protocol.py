@@ -16,19 +16,10 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 from numpy.typing import ArrayLike
 
+from pipeline.losses import LOSS_KEYS
+
 __all__ = ["LOSS_KEYS", "TEMPERATURE_KEYS", "MachineMapProtocol"]
 
-#: Loss components every model returns (zeros where a component does not exist).
-LOSS_KEYS = (
-    "stator_copper",  # DC x AC factor, rho(T), incl. end windings
-    "field_copper",  # EESM rotor winding, rho(T)
-    "brushes",  # slip rings: electrical (brush drop) + friction
-    "iron_stator_teeth",
-    "iron_stator_yoke",
-    "iron_rotor",
-    "magnet",  # PM eddy currents
-    "mechanical",  # bearings + windage
-)
 
 #: Temperatures a model reads [K]; a missing key means the model's reference temperature.
 TEMPERATURE_KEYS = ("winding", "field", "magnet")

@@ -54,7 +54,6 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
@@ -66,6 +65,7 @@ from pipeline.constants import ZERO_CELSIUS
 from pipeline.derived import end_turn_length, mid_slot_radius, slot_length_share, windage_loss
 from pipeline.design import Design
 from pipeline.errors import ConvergenceError, DesignError
+from pipeline.losses import LOSS_KEYS
 from pipeline.materials import load_material
 from pipeline.thermal import correlations as corr
 from pipeline.thermal.coolant import air_properties
@@ -87,6 +87,7 @@ from pipeline.thermal.parameters import (
     winding_conductivity,
 )
 from pipeline.thermal.solver import Orthotropic, assemble_thermal, factorize
+from pipeline.thermal.state import ThermalState, TransientResult
 
 __all__ = [
     "LOSS_KEYS",
@@ -103,19 +104,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: Loss components [W] (same keys as :data:`pipeline.maps.protocol.LOSS_KEYS`).
-LOSS_KEYS = (
-    "stator_copper",
-    "field_copper",
-    "brushes",
-    "iron_stator_teeth",
-    "iron_stator_yoke",
-    "iron_rotor",
-    "magnet",
-    "mechanical",
-)
-
-
 #: Mass of one bearing with its seat [kg] (assumed; a 6xxx ball bearing of 50-60 mm bore
 #: weighs 0.2-0.4 kg, SKF catalogue)
 BEARING_MASS = 0.5
@@ -128,42 +116,6 @@ RUNAWAY_TEMPERATURE = ZERO_CELSIUS + 600.0
 def _elements(mesh: MeshTri, prefix: str) -> NDArray:
     idx = [v for k, v in mesh.subdomains.items() if k.startswith(prefix)]
     return np.unique(np.concatenate(idx)) if idx else np.zeros(0, dtype=np.int64)
-
-
-@dataclass(frozen=True, eq=False)
-class ThermalState:
-    """A steady (or transient end) state.
-
-    T_fe: nodal temperatures of the sector [K]; T_net: node temperatures [K] (names in
-    ``node_names``); hot_spots [K] (winding incl. end winding, end_winding, field, magnet;
-    absent keys do not exist); means [K] (winding, field, magnet) for the loss models;
-    balance [W] (whole machine): generated, to_coolant (machine share), to_ambient, stored,
-    imbalance; coolant: outlet temperature [K], h [W/(m^2 K)], mass flow [kg/s].
-    """
-
-    T_fe: NDArray
-    T_net: NDArray
-    node_names: tuple[str, ...]
-    hot_spots: dict
-    means: dict
-    balance: dict
-    coolant: dict
-    losses: dict = field(default_factory=dict)
-    iterations: int = 0
-
-
-@dataclass(frozen=True, eq=False)
-class TransientResult:
-    """Transient: times [s], hot-spot histories [K] (dict of arrays), balance histories
-    [W] (generated, to_coolant, to_ambient, stored), the final state and the time the
-    first limit was reached [s] (inf if not within the run) with the limiting part."""
-
-    times: NDArray
-    hot_spots: dict
-    balance: dict
-    final: ThermalState
-    time_to_limit: float
-    limiting: str
 
 
 class MachineThermalModel:
