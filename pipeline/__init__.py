@@ -8,6 +8,8 @@ functions are also reachable here (``pipeline.load_design``, ``pipeline.flux_map
 imported on first use so that ``import pipeline`` stays cheap.
 """
 
+import importlib
+
 from pipeline.version import __version__
 
 #: names of :mod:`pipeline.api` offered at the package level (loaded on first access)
@@ -25,7 +27,6 @@ __all__ = ["__version__", *_API]
 
 def __getattr__(name: str):
     if name in _API:
-        import importlib
 
         return getattr(importlib.import_module("pipeline.api"), name)
     raise AttributeError(f"module 'pipeline' has no attribute {name!r}")

@@ -42,7 +42,6 @@ __all__ = [
     "thermal_envelope",
     "sweep",
     "calibrate",
-    "map_temperatures",
     "Case",
     "FluxMap",
     "Efficiency",
@@ -57,6 +56,7 @@ def _design(design) -> Design:
 
 
 def _root(results_root) -> Path:
+    # defer: the stage behind this verb (and its numerical stack) loads only when it runs
     from pipeline.io.paths import results_dir
 
     return Path(results_root) if results_root is not None else results_dir()
@@ -65,6 +65,7 @@ def _root(results_root) -> Path:
 def _where(scheduler) -> dict:
     """Keyword arguments (client / scheduler) of the library's sweep runners."""
     if scheduler is None or isinstance(scheduler, str):
+        # defer: the stage behind this verb (and its numerical stack) loads only when it runs
         from pipeline.cluster import check_where
 
         check_where(scheduler, None)  # "synchronous" or an address; one-line error
@@ -98,7 +99,10 @@ class Case:
 
     def snapshot(self, position: int = -1):
         """The field at one solved position (:func:`pipeline.post.export.case_snapshot`)."""
+        # defer: the stage behind this verb (and its numerical stack) loads only when it runs
         from pipeline.em.machine import machine_model
+
+        # defer: the stage behind this verb (and its numerical stack) loads only when it runs
         from pipeline.post.export import case_snapshot
 
         t = self.result.extras.get("magnet_temperature_C", self.magnet_temperature_C)
@@ -108,6 +112,7 @@ class Case:
     def plot(self, path: str | Path | None = None) -> Path:
         """Field picture of the last position (|B| and flux lines) as a PNG; default
         ``results/case/<design>-<point>.png``, as ``edrive case`` names it."""
+        # defer: the stage behind this verb (and its numerical stack) loads only when it runs
         from pipeline.post.export import plot_field
 
         if path is None:
@@ -133,8 +138,13 @@ def run_case(
     """Solve one operating point (``edrive case``): currents [A] peak (i_d, i_q) and field
     current [A]; ``positions`` rotor positions over 60 el. deg; ``speed_rpm`` for v_dq and
     the back-EMF. Currents beyond 1.5 x the rated ones need ``allow_overload``."""
+    # defer: the stage behind this verb (and its numerical stack) loads only when it runs
     from pipeline.em.machine import check_case_inputs
+
+    # defer: the stage behind this verb (and its numerical stack) loads only when it runs
     from pipeline.em.machine import run_case as _run_case
+
+    # defer: the stage behind this verb (and its numerical stack) loads only when it runs
     from pipeline.workflow import check_overload
 
     d = _design(design)
@@ -149,54 +159,6 @@ def run_case(
 
 
 # --- flux maps -----------------------------------------------------------------------
-def map_temperatures(design, magnet_temperature_C=None, magnet_axis_C=None):
-    """(magnet temperatures [K] to solve a map at, the temperature [K] it is read at) from
-    the ``--magnet-temperature-C`` / ``--magnet-axis-C`` values; ((), None) for an EESM
-    (either given: DesignError)."""
-    from pipeline.maps.magnets import DEFAULT_MAGNET_TEMPERATURE, magnet_temperatures
-
-    d = _design(design)
-    axis, single = magnet_axis_C, magnet_temperature_C
-    if not d.topology.HAS_MAGNETS:
-        if axis is not None or single is not None:
-            flag = "--magnet-axis-C" if axis is not None else "--magnet-temperature-C"
-            raise DesignError(flag, axis or single, f"{d.name} has no magnets")
-        return (), None
-    t = DEFAULT_MAGNET_TEMPERATURE if single is None else ZERO_CELSIUS + single
-    magnet_temperatures(d, t, "--magnet-temperature-C")
-    if axis is None:
-        return (t,), t
-    nodes = magnet_temperatures(d, [ZERO_CELSIUS + x for x in axis], "--magnet-axis-C")
-    if len(nodes) < 2 or not nodes[0] <= t <= nodes[-1]:
-        raise DesignError(
-            "--magnet-axis-C",
-            list(axis),
-            f">= 2 temperatures around --magnet-temperature-C = {t - ZERO_CELSIUS:g} degC",
-        )
-    return nodes, t
-
-
-def _map_grid(d: Design, grid, positions, iq_both_signs):
-    from pipeline.maps.flux import FluxGrid, default_grid, grid_from_table
-
-    if isinstance(grid, FluxGrid):
-        return grid
-    if isinstance(grid, dict):
-        table = dict(grid)
-        if positions is not None:
-            table["positions"] = positions
-        if iq_both_signs:
-            table["mirror_iq"] = False
-        return grid_from_table(d, table)
-    n = [] if grid is None else [grid] * 3 if isinstance(grid, int) else list(grid)
-    if len(n) > 3 or not all(isinstance(x, int) and x >= 2 for x in n):
-        raise DesignError("grid", grid, "one to three whole numbers >= 2 (i_d, i_q, i_f)")
-    n += [None] * (3 - len(n))
-    if not d.topology.HAS_FIELD_WINDING:
-        n[2] = None
-    return default_grid(d, n[0], n[1], n[2], positions=positions, mirror_iq=not iq_both_signs)
-
-
 @dataclass(frozen=True)
 class FluxMap:
     """A flux (and loss) map: ``run`` is the library's :class:`pipeline.maps.flux.FluxMap`
@@ -218,6 +180,7 @@ class FluxMap:
     def machine_map(self, magnet_temperature: float | None = None):
         """The :class:`pipeline.maps.model.MachineMap` (interpolated model) of this map, read
         at ``magnet_temperature`` [K] (default: this map's)."""
+        # defer: the stage behind this verb (and its numerical stack) loads only when it runs
         from pipeline.maps.model import MachineMap
 
         t = self.magnet_temperature if magnet_temperature is None else magnet_temperature
@@ -226,6 +189,7 @@ class FluxMap:
     def save(self, path: str | Path | None = None) -> Path:
         """Write the Dataset (NetCDF); default ``results/maps/<design>-<level>/flux.nc``,
         where ``edrive thermal`` looks for it."""
+        # defer: the stage behind this verb (and its numerical stack) loads only when it runs
         from pipeline.io.store import write_dataset
 
         path = path or _root(None) / "maps" / f"{self.design.name}-{self.level}" / "flux.nc"
@@ -234,6 +198,7 @@ class FluxMap:
     def plot(self, out_dir: str | Path | None = None, speed_rpm: float | None = None) -> list[Path]:
         """``flux.png`` (psi_d, psi_q, torque over the current plane) and, for a map with
         losses, ``losses.png`` at ``speed_rpm``; default folder that of :meth:`save`."""
+        # defer: the stage behind this verb (and its numerical stack) loads only when it runs
         from pipeline.reports.maps import flux_figures
 
         out = out_dir or _root(None) / "maps" / f"{self.design.name}-{self.level}"
@@ -266,14 +231,20 @@ def flux_map(
     ``losses=False``: flux and torque only. ``scheduler``/``cluster``: where (module
     docstring; ``cluster`` a dask-jobqueue YAML). ``progress(record, summary)``: called
     per point. Size and current limits as on the command line."""
+    # defer: the stage behind this verb (and its numerical stack) loads only when it runs
     from pipeline.maps.flux import FLUX_POSITIONS, compute_flux_map
+    from pipeline.maps.grid import grid_for
+    from pipeline.maps.magnets import map_temperatures
+
+    # defer: the stage behind this verb (and its numerical stack) loads only when it runs
     from pipeline.workflow import check_cost, check_overload
 
     d = _design(design)
     temps, t_read = map_temperatures(d, magnet_temperature_C, magnet_axis_C)
-    g = _map_grid(d, grid, positions, iq_both_signs)
+    g = grid_for(d, grid, positions, iq_both_signs)
     where = _where(scheduler)
     if cluster is not None:
+        # defer: the stage behind this verb (and its numerical stack) loads only when it runs
         from pipeline.cluster import check_where
 
         check_where(None, str(cluster))
@@ -306,6 +277,7 @@ class Efficiency:
     def plot(self, out_dir: str | Path | None = None) -> list[Path]:
         """Motor and drive-unit efficiency maps, loss maps and envelopes as PNGs (the stage
         has already written them, with the WLTC overlay, into ``out_dir``)."""
+        # defer: the stage behind this verb (and its numerical stack) loads only when it runs
         from pipeline.reports.maps import efficiency_figures
 
         out = Path(out_dir or self.out_dir)
@@ -320,7 +292,10 @@ def efficiency_map(flux: FluxMap, options=None, *, out_dir=None, **fields) -> Ef
     ``n_speed=30, vehicle="ix3", winding_temperature=373.15``); the magnet temperature is
     the map's unless given. Writes ``efficiency.nc`` and PNGs to ``out_dir`` (default
     ``results/maps/<design>-<level>/``)."""
+    # defer: the stage behind this verb (and its numerical stack) loads only when it runs
     from pipeline.maps.efficiency import EfficiencyOptions, compute_efficiency
+
+    # defer: the stage behind this verb (and its numerical stack) loads only when it runs
     from pipeline.reports.efficiency import write_efficiency
 
     if options is None:
@@ -355,6 +330,7 @@ class ThermalEnvelope:
     duration_s: float
 
     def to_dataset(self):
+        # defer: xarray loads only where datasets are read or written
         import xarray as xr
 
         def var(v, long_name):
@@ -376,6 +352,7 @@ class ThermalEnvelope:
 
     def plot(self, path: str | Path | None = None) -> Path:
         """Torque over speed: continuous, peak and EM envelopes (PNG)."""
+        # defer: the stage behind this verb (and its numerical stack) loads only when it runs
         from pipeline.reports.plots import plot_thermal_envelope
 
         path = path or _root(None) / "thermal" / f"{self.design}-envelope.png"
@@ -396,8 +373,13 @@ def thermal_envelope(
     of the FE map (it must have losses; a PM map must cover the magnet temperatures the
     coupled states reach: ``magnet_axis_C``). ``speeds_rpm`` default: 8 speeds from 2 %
     to 100 % of the maximum speed, as the command line."""
+    # defer: the stage behind this verb (and its numerical stack) loads only when it runs
     from pipeline.mesh import get_mesh
+
+    # defer: the stage behind this verb (and its numerical stack) loads only when it runs
     from pipeline.thermal import envelope as ev
+
+    # defer: the stage behind this verb (and its numerical stack) loads only when it runs
     from pipeline.thermal.machine import Cooling, MachineThermalModel
 
     cooling = Cooling(ZERO_CELSIUS + coolant_C, flow_lpm / 60e3, inverter_loss_W, gearbox_loss_W)
@@ -436,8 +418,10 @@ class Sweep:
 
     def to_dataset(self):
         """The gathered Dataset along ``case`` (units, status, reason per task)."""
+        # defer: xarray loads only where datasets are read or written
         import xarray as xr
 
+        # defer: the stage behind this verb (and its numerical stack) loads only when it runs
         from pipeline.io.store import netcdf_engine
 
         path = self.summary.dataset_path
@@ -450,6 +434,7 @@ class Sweep:
 
     def plot(self, variable: str, path: str | Path | None = None) -> Path:
         """``variable`` per task (PNG), failed tasks left out."""
+        # defer: the stage behind this verb (and its numerical stack) loads only when it runs
         from pipeline.reports.plots import plot_sweep_variable
 
         path = path or Path(self.summary.dataset_path).with_name(f"{variable}.png")
@@ -470,11 +455,15 @@ def sweep(
 ) -> Sweep:
     """Run (or resume) a workflow TOML (``edrive sweep``); ``workflow`` a path or a
     :class:`pipeline.workflow.Workflow` (e.g. from ``make_workflow``)."""
+    # defer: the stage behind this verb (and its numerical stack) loads only when it runs
     from pipeline.sweep import run_sweep
+
+    # defer: the stage behind this verb (and its numerical stack) loads only when it runs
     from pipeline.workflow import Workflow, load_workflow
 
     where = _where(scheduler)
     if cluster is not None:
+        # defer: the stage behind this verb (and its numerical stack) loads only when it runs
         from pipeline.cluster import check_where
 
         check_where(None, str(cluster))
@@ -500,6 +489,7 @@ class Calibration:
 
     def to_dataset(self):
         """Rows along ``measurement``: measured, uncertainty, model before and after."""
+        # defer: xarray loads only where datasets are read or written
         import xarray as xr
 
         r = self.result
@@ -529,6 +519,7 @@ class Calibration:
 
     def plot(self, path: str | Path | None = None) -> Path:
         """Model against measurement before and after, and the residuals (PNG)."""
+        # defer: the stage behind this verb (and its numerical stack) loads only when it runs
         from pipeline.reports.plots import plot_calibration
 
         r = self.result
@@ -550,7 +541,10 @@ def calibrate(
 ) -> Calibration:
     """Fit the parameters of a calibration data file (``edrive calibrate``): ``data`` a
     path or :class:`~pipeline.calibration.data.CalibrationData`."""
+    # defer: the stage behind this verb (and its numerical stack) loads only when it runs
     from pipeline.calibration.data import CalibrationData, load_calibration_data
+
+    # defer: the stage behind this verb (and its numerical stack) loads only when it runs
     from pipeline.calibration.fit import calibrate as _calibrate
 
     d = _design(design)

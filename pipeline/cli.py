@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import time
+import traceback
 from pathlib import Path
 
 from pipeline.commands.designs import add_mesh_arguments, cmd_designs, cmd_mesh
@@ -44,14 +46,17 @@ def build_parser() -> argparse.ArgumentParser:
         "mesh", cmd_mesh, "build (or reuse) a design's mesh, print its summary, write a picture"
     )
     add_mesh_arguments(p)
+    # defer: the stage behind this verb (and its numerical stack) loads only when it runs
     from pipeline.commands.case import add_case_arguments, cmd_case
 
     p = add("case", cmd_case, "one operating point over rotor positions: torque, flux linkages")
     add_case_arguments(p)
+    # defer: the stage behind this verb (and its numerical stack) loads only when it runs
     from pipeline.commands.thermal import add_thermal_arguments, cmd_thermal
 
     p = add("thermal", cmd_thermal, "temperatures, hot spots and thermal envelopes at a point")
     add_thermal_arguments(p)
+    # defer: the stage behind this verb (and its numerical stack) loads only when it runs
     from pipeline.commands.sweep import add_sweep_arguments, cmd_sweep
 
     p = sub.add_parser(
@@ -61,10 +66,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_sweep_arguments(p)
     p.set_defaults(func=cmd_sweep)
+    # defer: the stage behind this verb (and its numerical stack) loads only when it runs
     from pipeline.commands.map import add_map_arguments, cmd_map
 
     p = add("map", cmd_map, "flux and loss maps over (i_d, i_q[, i_f]), then efficiency maps")
     add_map_arguments(p)
+    # defer: the stage behind this verb (and its numerical stack) loads only when it runs
     from pipeline.commands.validate import add_validate_arguments, cmd_validate
 
     p = add(
@@ -73,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
         "verification, validation and golden-regression report (results/validation/)",
     )
     add_validate_arguments(p)
+    # defer: the stage behind this verb (and its numerical stack) loads only when it runs
     from pipeline.commands.calibrate import add_calibrate_arguments, cmd_calibrate
 
     p = add("calibrate", cmd_calibrate, "fit unsourced design inputs to measurements (least squares)")
@@ -87,7 +95,6 @@ EXIT_INTERNAL = 70
 
 def _failing_stage(exc: BaseException) -> str:
     """``module.function`` of the innermost traceback frame inside the ``pipeline`` package."""
-    import traceback
 
     stage = ""
     for frame in traceback.extract_tb(exc.__traceback__):
@@ -100,8 +107,6 @@ def _failing_stage(exc: BaseException) -> str:
 
 def _write_crash_log(command: str, exc: BaseException) -> Path | None:
     """The traceback of ``exc`` in ``results/logs/edrive-<command>-<time>-<pid>.log``."""
-    import os
-    import traceback
 
     folder = results_dir() / "logs"
     path = folder / f"edrive-{command}-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}.log"
@@ -133,11 +138,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"edrive {args.command}: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # noqa: BLE001 - the top-level handler of the command layer
+        # defer: the stage behind this verb (and its numerical stack) loads only when it runs
         from pipeline.errors import shorten
 
         log_path = _write_crash_log(args.command, exc)
         if args.debug:
-            import traceback
 
             traceback.print_exception(exc, file=sys.stderr)
         message = shorten(str(exc), 120).strip("'\"")

@@ -13,13 +13,19 @@ system's commands on PATH, and that the first batch job starts within ``start_ti
 from __future__ import annotations
 
 import contextlib
+import inspect
 import logging
 import os
 import re
+import shutil
+import signal
+import subprocess
+import threading
 import time
 from pathlib import Path
 
 from pipeline.errors import DesignError
+from pipeline.io.inputs import check_keys, check_number, check_table, read_yaml
 
 __all__ = [
     "WORKER_ENV",
@@ -59,6 +65,7 @@ SYNCHRONOUS = "synchronous"
 
 # --- where it runs ---------------------------------------------------------------------
 def _dask_config():
+    # defer: Dask loads only when a sweep runs
     import dask
 
     return dask.config.set(
@@ -74,6 +81,7 @@ def quiet_dask_logs() -> None:
 
     distributed applies its logging configuration (``logging.distributed: info``) when it
     is first imported, so the level is set after that import, not before it."""
+    # defer: Dask distributed loads only when a cluster is used
     import distributed  # noqa: F401
 
     logging.getLogger("distributed").setLevel(logging.WARNING)
@@ -90,9 +98,8 @@ def local_cluster(
     cluster; otherwise every worker prints its own KeyboardInterrupt traceback (issue 17).
     A Ctrl-C during the few seconds of start-up is ignored.
     """
-    import signal
-    import threading
 
+    # defer: Dask distributed loads only when a cluster is used
     from distributed import LocalCluster
 
     main = threading.current_thread() is threading.main_thread()
@@ -133,19 +140,27 @@ _WAITING = {"PENDING", "REQUEUED", "RESIZING", "SUSPENDED"}
 
 def _cluster_classes(kind: str):
     if kind == "slurm":
+        # defer: dask-jobqueue (optional) loads only for batch clusters
         from dask_jobqueue import SLURMCluster as Cluster
+
+        # defer: dask-jobqueue (optional) loads only for batch clusters
         from dask_jobqueue.slurm import SLURMJob as Job
     else:
+        # defer: dask-jobqueue (optional) loads only for batch clusters
         from dask_jobqueue import PBSCluster as Cluster
+
+        # defer: dask-jobqueue (optional) loads only for batch clusters
         from dask_jobqueue.pbs import PBSJob as Job
     return Cluster, Job
 
 
 def cluster_keys(kind: str) -> set[str]:
     """Keyword arguments dask-jobqueue's cluster and job classes of ``kind`` accept."""
-    import inspect
 
+    # defer: dask-jobqueue (optional) loads only for batch clusters
     from dask_jobqueue.core import Job as BaseJob
+
+    # defer: dask-jobqueue (optional) loads only for batch clusters
     from dask_jobqueue.core import JobQueueCluster
 
     _, Job = _cluster_classes(kind)
@@ -165,9 +180,9 @@ def _check_str_list(spec: dict, key: str, where: str) -> None:
 
 def check_cluster_spec(spec: object, where: str = "cluster") -> dict:
     """Validate a cluster YAML's mapping against what dask-jobqueue accepts; returns it."""
+    # defer: Dask loads only when a sweep runs
     from dask.utils import parse_bytes
 
-    from pipeline.io.inputs import check_keys, check_number, check_table
 
     check_table(spec, where)
     kind = spec.get("kind")
@@ -211,7 +226,6 @@ def check_cluster_spec(spec: object, where: str = "cluster") -> dict:
 
 def check_batch_system(kind: str, where: str = "cluster.kind") -> None:
     """Refuse a batch-system cluster whose submit or status command is not on PATH."""
-    import shutil
 
     for cmd in BATCH_COMMANDS[kind]:
         if shutil.which(cmd) is None:
@@ -220,7 +234,6 @@ def check_batch_system(kind: str, where: str = "cluster.kind") -> None:
 
 def _job_state(kind: str, job_id: str) -> str:
     """State of batch job ``job_id``: RUNNING, PENDING, ... or "" when the queue has no such job."""
-    import subprocess
 
     cmd = ["squeue", "-h", "-j", job_id, "-o", "%T"] if kind == "slurm" else ["qstat", "-f", job_id]
     try:
@@ -294,7 +307,6 @@ def jobqueue_cluster(path: str | Path, **overrides):
     on PATH and the first job must start within ``start_timeout_s`` (one job is started
     first even with ``adapt``), or a one-line :class:`DesignError` says why.
     """
-    from pipeline.io.inputs import read_yaml
 
     spec = read_yaml(path, "cluster")
     spec = dict(check_cluster_spec(spec, "cluster")) | overrides
@@ -371,6 +383,7 @@ def open_client(client=None, scheduler: str | None = None, cluster_file=None):
         return client, []
     if scheduler == SYNCHRONOUS:
         return SynchronousClient(), []
+    # defer: Dask distributed loads only when a cluster is used
     from distributed import Client
 
     if scheduler:
@@ -395,7 +408,6 @@ def close_quietly(objects, log=None) -> None:
 def check_where(scheduler: str | None, cluster_file: str | None) -> None:
     """Validate ``--scheduler`` / ``--cluster`` before any work (address form; the cluster
     YAML against dask-jobqueue and the batch system's commands on PATH)."""
-    from pipeline.io.inputs import read_yaml
 
     if scheduler is not None and scheduler != SYNCHRONOUS:
         check_scheduler_address(scheduler)
@@ -474,6 +486,7 @@ def as_completed(futures):
     futures = list(futures)
     if futures and all(isinstance(f, _SyncFuture) for f in futures):
         return _run_in_turn(futures)
+    # defer: Dask distributed loads only when a cluster is used
     from distributed import as_completed as dask_as_completed
 
     return dask_as_completed(futures)

@@ -24,12 +24,14 @@ from pathlib import Path
 
 from pipeline.derived import Mechanical, magnet_remanence  # the latter: kept public here
 from pipeline.errors import DesignError
+from pipeline.io.inputs import read_text
 from pipeline.io.tables import canonical, from_table, to_table, unit_field
 from pipeline.io.toml import loads_toml
 from pipeline.materials import load_material
 from pipeline.rotors import RotorTopology
 from pipeline.shapes import annular_sector_area
 from pipeline.thermal.cooling import CoolingModel
+from pipeline.winding import machine_symmetry
 
 __all__ = [
     "SlotShape",
@@ -528,7 +530,6 @@ class Design:
     @cached_property
     def symmetry(self) -> tuple[int, bool]:
         """(number of sectors in the full machine, anti-periodic?) of the smallest sector."""
-        from pipeline.winding import machine_symmetry
 
         return machine_symmetry(self)
 
@@ -574,7 +575,6 @@ def list_designs() -> list[str]:
 
 def load_design(name_or_path: str | Path) -> Design:
     """Load a reference design by name, or a design file by path."""
-    from pipeline.io.inputs import read_text
 
     path = Path(name_or_path)
     try:

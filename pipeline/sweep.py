@@ -37,6 +37,7 @@ from pipeline.cluster import (
     quiet_dask_logs,
 )
 from pipeline.io.store import ResultStore, records_to_dataset, write_dataset
+from pipeline.mesh import get_mesh
 from pipeline.version import __version__
 from pipeline.workflow import (
     TASKS,
@@ -69,7 +70,6 @@ log = logging.getLogger(__name__)
 
 
 def _build_mesh(design, level: str) -> str:
-    from pipeline.mesh import get_mesh
 
     return get_mesh(design, level=level, sector=True).key
 

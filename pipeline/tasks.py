@@ -15,6 +15,10 @@ from typing import Any
 
 import numpy as np
 
+from geometries.areas import analytic_areas, mesh_area_by_kind
+from pipeline.em.machine import run_case
+from pipeline.mesh import get_mesh
+
 
 # --- task registry ---------------------------------------------------------------------
 @dataclass(frozen=True)
@@ -69,8 +73,6 @@ DEFAULT_POSITIONS = 12
 def mesh_task(design, level: str, operating_point: dict) -> dict:
     """Mesh of one design: node/element counts, area per region kind [m^2], worst relative
     area error against :func:`geometries.areas.analytic_areas` [-]."""
-    from geometries.areas import analytic_areas, mesh_area_by_kind
-    from pipeline.mesh import get_mesh
 
     mm = get_mesh(design, level=level, sector=True)
     by_kind = mesh_area_by_kind(mm.areas())
@@ -138,6 +140,5 @@ def case_task(design, level: str, operating_point: dict) -> dict:
     magnet_temperature_C [degC] (default 20, as ``run_case``). Returns
     :func:`case_values`.
     """
-    from pipeline.em.machine import run_case
 
     return case_values(run_case(design, level=level, **case_kwargs(operating_point)))

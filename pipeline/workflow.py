@@ -33,9 +33,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from geometries.settings import mesh_settings
+from pipeline.design import load_design
 from pipeline.errors import DesignError, WorkflowError, shorten
+from pipeline.io.inputs import read_toml
 from pipeline.io.store import task_hash
 from pipeline.io.tables import UNIT_SCALE, canonical
+from pipeline.mesh import mesh_key
 from pipeline.tasks import TASKS, TaskKind, register_task, registered_kinds
 from pipeline.version import __version__
 
@@ -266,8 +270,6 @@ def check_overload(
 
 
 def _tasks(base, variants, resolved, ops, level: str, kind: TaskKind) -> list[Task]:
-    from geometries.settings import mesh_settings
-    from pipeline.mesh import mesh_key
 
     settings = canonical(mesh_settings(level, True))
     version = __version__
@@ -335,8 +337,6 @@ def load_workflow(
     :data:`MAX_CPU_HOURS` estimated CPU hours (unless ``allow_large``), currents beyond
     :data:`OVERLOAD_FACTOR` times the design's ratings (unless ``allow_overload``).
     """
-    from pipeline.design import load_design
-    from pipeline.io.inputs import read_toml
 
     kinds = registered_kinds() if kinds is None else kinds
     path = Path(path)
@@ -366,7 +366,7 @@ def load_workflow(
     if output not in ("netcdf", "zarr"):
         raise _wf("output", output, "must be netcdf or zarr")
     if output == "zarr":
-        try:
+        try:  # defer: the optional zarr back-end, only when asked for
             import zarr  # noqa: F401
         except ImportError:
             raise _wf("output", output, "zarr is not installed; use netcdf") from None

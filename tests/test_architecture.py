@@ -78,6 +78,7 @@ class _Imports(ast.NodeVisitor):
 
     def __init__(self, module: str, is_package: bool):
         self.module, self.is_package, self.depth, self.found = module, is_package, 0, []
+        self.spans, self.spans_of_found = [], []  # (first, last line) of every statement
 
     def visit_FunctionDef(self, node):
         self.depth += 1
@@ -87,8 +88,10 @@ class _Imports(ast.NodeVisitor):
     visit_AsyncFunctionDef = visit_FunctionDef
 
     def visit_Import(self, node):
+        self.spans.append((node.lineno, node.end_lineno))
         for a in node.names:
             self.found.append((node.lineno, a.name, [], self.depth > 0))
+            self.spans_of_found.append((node.lineno, node.end_lineno))
 
     def visit_ImportFrom(self, node):
         if node.level:
@@ -100,6 +103,8 @@ class _Imports(ast.NodeVisitor):
         else:
             target = node.module or ""
         self.found.append((node.lineno, target, [a.name for a in node.names], self.depth > 0))
+        self.spans.append((node.lineno, node.end_lineno))
+        self.spans_of_found.append((node.lineno, node.end_lineno))
 
 
 def _graph():
@@ -109,8 +114,12 @@ def _graph():
         v = _Imports(mod, path.name == "__init__.py")
         v.visit(ast.parse(path.read_text(), str(path)))
         lines = path.read_text().splitlines()
-        for lineno, target, names, nested in v.found:
-            comment = " ".join(lines[max(lineno - 2, 0) : lineno + len(names) + 1])
+        import_lines = {n for (start, end) in v.spans for n in range(start, end + 1)}
+        for (lineno, target, names, nested), (start, end) in zip(v.found, v.spans_of_found, strict=True):
+            above = start - 1  # one comment serves a block of consecutive imports
+            while above in import_lines:
+                above -= 1
+            comment = " ".join(lines[max(above - 1, 0) : end])
             internal = target.split(".")[0] in PACKAGES
             deps = []
             if internal:

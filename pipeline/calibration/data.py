@@ -56,9 +56,12 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.design import load_design
 from pipeline.errors import DesignError
+from pipeline.io.inputs import read_text
 from pipeline.io.tables import UNIT_SCALE
 from pipeline.io.toml import loads_toml
+from pipeline.materials import load_material
 
 __all__ = [
     "KINDS",
@@ -185,7 +188,6 @@ def resolve_parameter(design, path: str) -> tuple[str, float, float]:
         scale = UNIT_SCALE[unit] if unit else 1.0
         value = getattr(obj, f.name)
         if value is None and f.name == "magnet_remanence":
-            from pipeline.materials import load_material
 
             value = load_material(obj.magnet_material).remanence
         if isinstance(value, bool) or not isinstance(value, int | float):
@@ -299,7 +301,6 @@ def _parameter(i: int, row: object, design) -> Parameter:
 
 def calibration_data_from_toml(text: str, design=None, origin: str = "<string>") -> CalibrationData:
     """Parse and validate a calibration data file (``design``: the Design, else the file's)."""
-    from pipeline.design import load_design
 
     table = loads_toml(text, origin)
     for key in table:
@@ -354,7 +355,6 @@ def calibration_data_from_toml(text: str, design=None, origin: str = "<string>")
 
 def load_calibration_data(path: str | Path, design=None) -> CalibrationData:
     """Read and validate a calibration data file (see the module docstring)."""
-    from pipeline.io.inputs import read_text
 
     text = read_text(path, "--data")  # size, regular file, UTF-8: one-line errors
     return calibration_data_from_toml(text, design, str(path))

@@ -29,11 +29,17 @@ from pathlib import Path
 
 import numpy as np
 
+from geometries.settings import mesh_settings
 from pipeline.calibration.data import CalibrationData
 from pipeline.calibration.observables import observable_op, observable_task, prediction
+from pipeline.cluster import close_quietly, open_client, quiet_dask_logs
 from pipeline.errors import DesignError, PipelineError
+from pipeline.io.store import ResultStore, task_hash
 from pipeline.io.tables import canonical
+from pipeline.mesh import mesh_key
+from pipeline.sweep import run_sweep
 from pipeline.version import __version__
+from pipeline.workflow import Task, Workflow, registered_kinds
 
 __all__ = ["FD_STEP", "Evaluator", "CalibrationResult", "calibrate", "with_parameters"]
 
@@ -74,25 +80,18 @@ class Evaluator:
 
     def _client(self):
         if self.client is None:
-            from pipeline.cluster import open_client, quiet_dask_logs
 
             quiet_dask_logs()
             self.client, self._own = open_client(None, self.scheduler, self.cluster_file)
         return self.client
 
     def close(self) -> None:
-        from pipeline.cluster import close_quietly
 
         close_quietly(self._own, log)
         self._own = []
 
     def values(self, xs: list[np.ndarray], rows=None) -> list[dict[str, float]]:
         """{measurement name: model value} for each parameter vector in ``xs``."""
-        from geometries.settings import mesh_settings
-        from pipeline.io.store import ResultStore, task_hash
-        from pipeline.mesh import mesh_key
-        from pipeline.sweep import run_sweep
-        from pipeline.workflow import Task, Workflow, registered_kinds
 
         rows = self.data.measurements if rows is None else rows
         level = self.data.level
@@ -218,6 +217,7 @@ def calibrate(
     max_nfev: int = 30, on_step=None,
 ) -> CalibrationResult:  # fmt: skip
     """Fit ``data.parameters`` of ``design`` to the calibration rows (module docstring)."""
+    # defer: this scipy submodule loads only on this path
     from scipy.optimize import least_squares
 
     if design.name != data.design:

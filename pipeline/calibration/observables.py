@@ -30,11 +30,20 @@ stator frame has ``gamma = alpha - theta``; ``gamma`` in (0, pi) gives motoring 
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
 
+from geometries.areas import analytic_areas
 from pipeline.calibration.data import CONNECTIONS, ROOM_TEMPERATURE_C
+from pipeline.constants import ZERO_CELSIUS
+from pipeline.derived import mechanical_loss, phase_resistance_dc
+from pipeline.em.machine import machine_model, run_case, solve_position
+from pipeline.maps.flux import loss_sampling
+from pipeline.maps.losses import losses_at_frequency, point_losses
+from pipeline.materials import load_material
+from pipeline.post.torque import arkkio_torque
 from pipeline.workflow import register_task
 
 __all__ = [
@@ -75,8 +84,6 @@ def locked_rotor_torque(
 ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
     """Instantaneous torque [N m] at rest with DC ``current_dc`` [A] through ``connection``
     at current angles ``gammas_el`` [rad el.]; returns (gamma actually solved [rad], torque)."""
-    from pipeline.em.machine import machine_model, solve_position
-    from pipeline.post.torque import arkkio_torque
 
     m = machine_model(design, level, magnet_temperature_C)
     _, pattern = CONNECTIONS[connection]
@@ -111,6 +118,7 @@ def _parabola_peak(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
 def _sampled_peak(x: np.ndarray, y: np.ndarray, step: float) -> tuple[float, float]:
     """Largest value of the curve (x [deg], y) sampled at multiples of ``step`` [deg] inside
     the scanned range (cubic spline through the solved positions)."""
+    # defer: this scipy submodule loads only on this path
     from scipy.interpolate import CubicSpline
 
     o = np.argsort(x)
@@ -148,7 +156,6 @@ def observable_op(m) -> dict:
 @register_task("calibration_observable")
 def observable_task(design, level: str, op: dict) -> dict:
     """One FE observable of ``op["observable"]`` (module docstring) as sweep-task values."""
-    from pipeline.em.machine import run_case
 
     kind = op["observable"]
     temp = float(op.get("magnet_temperature_C", ROOM_TEMPERATURE_C))
@@ -178,8 +185,6 @@ def observable_task(design, level: str, op: dict) -> dict:
             "gamma_el_deg": [float(g_peak), "deg", "current angle from the d-axis"],
         }
     if kind == "no_load_loss":
-        from pipeline.maps.flux import loss_sampling
-        from pipeline.maps.losses import point_losses
 
         positions, span = loss_sampling(design)
         res = run_case(design, 0.0, 0.0, positions=positions, span_el=span, level=level,
@@ -192,13 +197,9 @@ def prediction(measurement, design, values: dict | None) -> float:
     """The model's value of ``measurement`` from its task's ``values`` (None: analytic)."""
     kind = measurement.kind
     if kind == "phase_resistance":
-        from pipeline.constants import ZERO_CELSIUS
-        from pipeline.derived import phase_resistance_dc
 
         return float(phase_resistance_dc(design, ZERO_CELSIUS + measurement.condition("temperature_C")))
     if kind == "stator_lamination_mass":
-        from geometries.areas import analytic_areas
-        from pipeline.materials import load_material
 
         st = design.stator
         area = analytic_areas(design, 1)["stator_core"]  # whole machine [m^2]
@@ -216,8 +217,6 @@ def prediction(measurement, design, values: dict | None) -> float:
 
 def _no_load_loss(design, values: dict, speed_rpm: float) -> float:
     """Iron + magnet (FE coefficients at f = p n / 60) + bearings + windage [W]."""
-    from pipeline.derived import mechanical_loss
-    from pipeline.maps.losses import losses_at_frequency
 
     coeffs = {k: v[0] for k, v in values.items()}
     at_f = losses_at_frequency(coeffs, design.pole_pairs * speed_rpm / 60.0)
@@ -229,7 +228,6 @@ def evaluate_rows(design, level: str, rows) -> dict[str, float]:
     """{name: model value} of measurement ``rows`` solved serially in this process (each
     distinct FE observable once); :class:`pipeline.calibration.fit.Evaluator` is the Dask
     version."""
-    import json
 
     done: dict[str, dict] = {}
     out = {}

@@ -66,7 +66,10 @@ def calibrated_toml_text(original: str, result: CalibrationResult) -> str:
 
 
 def cmd_calibrate(args) -> int:
+    # defer: the stage behind this verb (and its numerical stack) loads only when it runs
     from pipeline.design import DESIGNS_DIR, load_design
+
+    # defer: the stage behind this verb (and its numerical stack) loads only when it runs
     from pipeline.io.paths import results_dir
 
     design = load_design(args.design)

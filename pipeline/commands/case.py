@@ -4,6 +4,7 @@ files written under ``results/case/``."""
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -41,9 +42,11 @@ def _case_path(res: CaseResult) -> Path:
 
 def cmd_case(args) -> int:
     """``edrive case``: solve one operating point, print a summary, write a NetCDF file."""
-    import json
 
+    # defer: the stage behind this verb (and its numerical stack) loads only when it runs
     from pipeline.io.store import write_dataset
+
+    # defer: the stage behind this verb (and its numerical stack) loads only when it runs
     from pipeline.post.export import plot_field, write_vtu
 
     case = api.run_case(  # design name or path, inputs and overload checked before FE work

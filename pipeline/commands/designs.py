@@ -29,7 +29,10 @@ def add_mesh_arguments(p) -> None:
 
 
 def cmd_designs(args) -> int:
+    # defer: the stage behind this verb (and its numerical stack) loads only when it runs
     from pipeline.design import list_designs, load_design
+
+    # defer: the stage behind this verb (and its numerical stack) loads only when it runs
     from pipeline.winding import winding_factor, winding_layout
 
     rows, summary = [], {"designs": []}
@@ -64,9 +67,16 @@ def cmd_designs(args) -> int:
 
 
 def cmd_mesh(args) -> int:
+    # defer: the stage behind this verb (and its numerical stack) loads only when it runs
     from geometries.areas import analytic_areas, mesh_area_by_kind
+
+    # defer: the stage behind this verb (and its numerical stack) loads only when it runs
     from pipeline.design import list_designs, load_design
+
+    # defer: the stage behind this verb (and its numerical stack) loads only when it runs
     from pipeline.mesh import get_mesh
+
+    # defer: the stage behind this verb (and its numerical stack) loads only when it runs
     from pipeline.reports.plots import plot_regions
 
     names = list_designs() if args.design == "all" else [args.design]

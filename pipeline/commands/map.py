@@ -84,6 +84,7 @@ def add_map_arguments(parser: argparse.ArgumentParser) -> None:
         "couples over, e.g. 20 100 160 200); default: --magnet-temperature-C only",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress line")
+    # defer: the stage behind this verb (and its numerical stack) loads only when it runs
     from pipeline.commands.sweep import add_limit_arguments
 
     add_limit_arguments(parser)
@@ -94,6 +95,7 @@ def add_map_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _axis_count(table: dict, key: str) -> int:
     """Nodes along one axis of a grid table, counted (and checked) before it is built."""
+    # defer: the stage behind this verb (and its numerical stack) loads only when it runs
     from pipeline.io.inputs import check_number
 
     v = table.get(key)
@@ -111,7 +113,10 @@ def _axis_count(table: dict, key: str) -> int:
 def _check_map_size(design, grid, args) -> None:
     """Refuse a map over the task-count / CPU-hour limits or beyond the design's current
     ratings, unless ``--allow-large`` / ``--allow-overload``."""
+    # defer: the stage behind this verb (and its numerical stack) loads only when it runs
     from pipeline.maps.flux import FLUX_POSITIONS
+
+    # defer: the stage behind this verb (and its numerical stack) loads only when it runs
     from pipeline.workflow import check_cost, check_overload
 
     n = len(grid.i_d) * len(grid.i_q) * len(grid.i_f)
@@ -127,8 +132,13 @@ def _check_map_size(design, grid, args) -> None:
 
 
 def _grid(design, args):
+    # defer: the stage behind this verb (and its numerical stack) loads only when it runs
     from pipeline.io.inputs import check_table, read_toml
+
+    # defer: the stage behind this verb (and its numerical stack) loads only when it runs
     from pipeline.maps.flux import default_grid, grid_from_table
+
+    # defer: the stage behind this verb (and its numerical stack) loads only when it runs
     from pipeline.workflow import MAX_POSITIONS, MAX_TASKS
 
     allow_large = getattr(args, "allow_large", False)
@@ -176,8 +186,9 @@ def _grid(design, args):
 
 def map_magnet_temperatures(design, args) -> tuple[tuple[float, ...], float | None]:
     """(temperatures [K] to solve the map at, the efficiency stage's magnet temperature [K])
-    from ``--magnet-axis-C`` / ``--magnet-temperature-C`` (:func:`pipeline.api.map_temperatures`)."""
-    from pipeline.api import map_temperatures
+    from ``--magnet-axis-C`` / ``--magnet-temperature-C`` (:func:`pipeline.maps.magnets.map_temperatures`)."""
+    # defer: the stage behind this verb (and its numerical stack) loads only when it runs
+    from pipeline.maps.magnets import map_temperatures
 
     return map_temperatures(
         design, getattr(args, "magnet_temperature_C", None), getattr(args, "magnet_axis_C", None)
@@ -187,9 +198,11 @@ def map_magnet_temperatures(design, args) -> tuple[tuple[float, ...], float | No
 def run_flux_stage(design, args) -> tuple[dict, list[str], object]:
     """Compute/reuse the map, write flux.nc and the PNGs; (summary, lines, the
     :class:`pipeline.api.FluxMap`, read at the efficiency stage's magnet temperature)."""
+    # defer: the stage behind this verb (and its numerical stack) loads only when it runs
     from pipeline.io.paths import results_dir
 
     grid = _grid(design, args)
+    # defer: the stage behind this verb (and its numerical stack) loads only when it runs
     from pipeline.commands.sweep import Progress
 
     temps, _ = map_magnet_temperatures(design, args)
@@ -267,13 +280,18 @@ def run_flux_stage(design, args) -> tuple[dict, list[str], object]:
 
 def cmd_map(args) -> int:
     """``edrive map``: run the stages; exit 1 if a map point failed."""
+    # defer: the stage behind this verb (and its numerical stack) loads only when it runs
     from pipeline.design import load_design
+
+    # defer: the stage behind this verb (and its numerical stack) loads only when it runs
     from pipeline.io.paths import results_dir
 
     if not getattr(args, "verbose", False):
+        # defer: the stage behind this verb (and its numerical stack) loads only when it runs
         from pipeline.cluster import quiet_dask_logs
 
         quiet_dask_logs()
+    # defer: the stage behind this verb (and its numerical stack) loads only when it runs
     from pipeline.sweep import check_where
 
     design = load_design(args.design)

@@ -13,9 +13,16 @@ __all__ = ["cmd_study"]
 def cmd_study(args) -> int:
     """Run a study; exit 0 if every variant completed, 1 if any failed or was infeasible,
     2 on bad input, 130 if interrupted (everything finished is kept; rerun to resume)."""
+    # defer: the stage behind this verb (and its numerical stack) loads only when it runs
     from pipeline.cluster import check_where, quiet_dask_logs
+
+    # defer: the stage behind this verb (and its numerical stack) loads only when it runs
     from pipeline.io.paths import results_dir
+
+    # defer: the stage behind this verb (and its numerical stack) loads only when it runs
     from pipeline.study.run import StudyProgress, run_study
+
+    # defer: the stage behind this verb (and its numerical stack) loads only when it runs
     from pipeline.study.spec import estimate_cpu_hours, load_study
 
     if not getattr(args, "verbose", False):

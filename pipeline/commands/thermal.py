@@ -128,7 +128,10 @@ def validate_inputs(args) -> dict:
         if args.loss_source is None:
             args.loss_source = "map"
         return None
+    # defer: the stage behind this verb (and its numerical stack) loads only when it runs
     from pipeline.io.inputs import check_number, read_json
+
+    # defer: the stage behind this verb (and its numerical stack) loads only when it runs
     from pipeline.thermal.machine import LOSS_KEYS
 
     if args.loss_source is not None:
@@ -149,10 +152,14 @@ def validate_inputs(args) -> dict:
 
 def plot_temperature(model, state, path: Path, title: str = "") -> Path:
     """Temperature field of the sector [degC] as a PNG, hot spots in the title."""
+    # defer: matplotlib loads only when a picture is drawn
     import matplotlib
 
     matplotlib.use("Agg")
+    # defer: matplotlib loads only when a picture is drawn
     import matplotlib.pyplot as plt
+
+    # defer: matplotlib loads only when a picture is drawn
     from matplotlib.tri import Triangulation
 
     m = model.mesh
@@ -204,8 +211,13 @@ def _c(t: float) -> float:
 
 
 def cmd_thermal(args) -> int:
+    # defer: the stage behind this verb (and its numerical stack) loads only when it runs
     from pipeline.design import load_design
+
+    # defer: the stage behind this verb (and its numerical stack) loads only when it runs
     from pipeline.mesh import get_mesh
+
+    # defer: the stage behind this verb (and its numerical stack) loads only when it runs
     from pipeline.thermal.machine import Cooling, MachineThermalModel, ThermalLimits
 
     fixed = validate_inputs(args)

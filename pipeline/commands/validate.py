@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+from pathlib import Path
 
 from pipeline.errors import WorkflowError
 
@@ -13,6 +14,7 @@ __all__ = ["add_validate_arguments", "cmd_validate", "update_golden", "change_ta
 
 def add_validate_arguments(parser) -> None:
     """Arguments of ``edrive validate`` (``--json`` only if the parser lacks it)."""
+    # defer: the stage behind this verb (and its numerical stack) loads only when it runs
     from pipeline.validation.cases import CASE_NAMES
 
     parser.add_argument(
@@ -47,6 +49,7 @@ def add_validate_arguments(parser) -> None:
 
 
 def _designs(arg: str) -> tuple[str, ...]:
+    # defer: the stage behind this verb (and its numerical stack) loads only when it runs
     from pipeline.validation.golden import DESIGNS
 
     if not arg:
@@ -91,6 +94,7 @@ def change_table(old: dict | None, new: dict) -> list[str]:
 
 def update_golden(designs: tuple[str, ...]) -> tuple[list[dict], list[str]]:
     """Recompute and write the golden files of ``designs``; returns (tables, printed lines)."""
+    # defer: the stage behind this verb (and its numerical stack) loads only when it runs
     from pipeline.validation.golden import build_golden, golden_path, read_golden, write_golden
 
     tables, lines = [], []
@@ -129,6 +133,7 @@ def _terminal_table(rows) -> list[str]:
 
 def cmd_validate(args) -> int:
     """Run the cases, write the report; exit 1 if any check fails (2 on bad input)."""
+    # defer: the stage behind this verb (and its numerical stack) loads only when it runs
     from pipeline.io.paths import results_dir
 
     designs = _designs(args.designs)
@@ -155,9 +160,11 @@ def cmd_validate(args) -> int:
             print("\n".join(lines))
         return 0
 
-    from pathlib import Path
 
+    # defer: the stage behind this verb (and its numerical stack) loads only when it runs
     from pipeline.validation.cases import CASE_NAMES, Context, run_cases
+
+    # defer: the stage behind this verb (and its numerical stack) loads only when it runs
     from pipeline.validation.report import summary, write_report
 
     known = set(CASE_NAMES)

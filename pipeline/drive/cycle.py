@@ -35,6 +35,7 @@ from numpy.typing import ArrayLike
 
 from pipeline.drive.vehicle import DATA_DIR, Vehicle, motor_speed, motor_torque, tractive_force
 from pipeline.errors import DesignError
+from pipeline.io.inputs import read_number_rows
 
 __all__ = [
     "DriveCycle",
@@ -75,7 +76,6 @@ class DriveCycle:
 
 def read_cycle(path: str | Path, name: str = "") -> DriveCycle:
     """Read a cycle CSV ``time_s,speed_kmh`` with ``#`` comment lines (source header)."""
-    from pipeline.io.inputs import read_number_rows
 
     path = Path(path)
     rows, comments = read_number_rows(path, "cycle", columns=2, min_rows=2)

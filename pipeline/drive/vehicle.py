@@ -29,6 +29,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from pipeline.errors import DesignError
+from pipeline.io.inputs import check_number, read_toml
 
 __all__ = [
     "STANDARD_GRAVITY",
@@ -123,7 +124,6 @@ def load_vehicle(name_or_path: str | Path) -> Vehicle:
         if not path.is_file():
             known = ", ".join(sorted(p.stem for p in DATA_DIR.glob("*.toml")))
             raise DesignError("vehicle", str(name_or_path), f"unknown vehicle; known: {known}")
-    from pipeline.io.inputs import check_number, read_toml
 
     data = read_toml(path, "vehicle")  # missing, unreadable, not UTF-8, syntax: one line
 

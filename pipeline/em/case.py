@@ -123,6 +123,7 @@ class CaseResult:
 
     def to_dataset(self):
         """xarray Dataset over ``rotor_angle`` (and ``phase``), units on every variable."""
+        # defer: xarray loads only where datasets are read or written
         import xarray as xr
 
 

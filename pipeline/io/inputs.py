@@ -133,6 +133,7 @@ def read_json(path: str | Path, field: str) -> Any:
 
 def read_yaml(path: str | Path, field: str) -> Any:
     """Read and parse a YAML file (safe loader); syntax errors and runaway nesting refused."""
+    # defer: YAML loads only for cluster files
     import yaml
 
     text = read_text(path, field)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.util
 import json
 import logging
 import os
@@ -21,6 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 __all__ = [
     "task_hash",
@@ -157,7 +160,7 @@ def records_to_dataset(records: list[dict], dims: list[str], attrs: dict):
     ``reason`` and ``values`` = {name: [value, units, long_name]}. Grid keys in ``dims`` become
     coordinates along ``case``; failed tasks are NaN in every variable.
     """
-    import numpy as np
+    # defer: xarray loads only where datasets are read or written
     import xarray as xr
 
     n = len(records)
@@ -202,7 +205,6 @@ def records_to_dataset(records: list[dict], dims: list[str], attrs: dict):
 
 def netcdf_engine() -> str:
     """``h5netcdf`` if its h5py backend is importable, else ``netcdf4``, else ``scipy``."""
-    import importlib.util
 
     for engine, module in (("h5netcdf", "h5py"), ("netcdf4", "netCDF4")):
         if importlib.util.find_spec(module) is not None:

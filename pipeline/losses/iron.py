@@ -68,6 +68,7 @@ from numpy.typing import ArrayLike
 from scipy.optimize import minimize_scalar, nnls
 
 from pipeline.errors import DesignError
+from pipeline.io.inputs import read_number_rows
 
 __all__ = [
     "bertotti",
@@ -433,7 +434,6 @@ def read_loss_table(name_or_path: str | Path) -> tuple[np.ndarray, np.ndarray, n
     path = Path(name_or_path)
     if not path.suffix:
         path = LOSS_DATA_DIR / f"{name_or_path}.csv"
-    from pipeline.io.inputs import read_number_rows
 
     rows, _ = read_number_rows(path, "loss table", columns=3, min_rows=1)
     values = np.array(rows, dtype=float)

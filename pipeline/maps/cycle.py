@@ -21,6 +21,7 @@ from pipeline.drive.gearbox import Gearbox
 from pipeline.drive.vehicle import Vehicle
 from pipeline.errors import DesignError
 from pipeline.maps.drive_unit import DriveUnitMaps, EfficiencyOptions, drive_losses
+from pipeline.maps.points import operating_points
 from pipeline.maps.protocol import LOSS_KEYS
 from pipeline.maps.pwm import PWM_LOSS_KEYS
 from pipeline.maps.strategy import StrategyResult
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 
 def map_interpolator(speed, torque, values):
     """Bilinear in (speed, torque); nearest valid point where a cell touches NaN."""
+    # defer: this scipy submodule loads only on this path
     from scipy.interpolate import NearestNDInterpolator, RegularGridInterpolator
 
     lin = RegularGridInterpolator((speed, torque), values, bounds_error=False, fill_value=np.nan)
@@ -95,7 +97,6 @@ def cycle_results(
     interp = {k: map_interpolator(strategy.speed, strategy.torque, v) for k, v in components.items()}
     per_sample = {k: np.maximum(f(w, t), 0.0) for k, f in interp.items()}
     if model is not None:
-        from pipeline.maps.points import operating_points
 
         opts = options or EfficiencyOptions()
         gb = gearbox or Gearbox(ratio=vehicle.gear_ratio)

@@ -109,6 +109,7 @@ def efficiency_dataset(
     """xarray Dataset of the maps, envelopes and regions, with units and long names; pwm:
     PWM loss components and ``phase_current_ripple_rms`` over the grid
     (:func:`pipeline.maps.pwm.pwm_extra`) of an inverter-fed map."""
+    # defer: xarray loads only where datasets are read or written
     import xarray as xr
 
     dims = ("speed", "torque")

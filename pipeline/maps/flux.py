@@ -39,7 +39,10 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.constants import ZERO_CELSIUS
+from pipeline.em.machine import run_case
+from pipeline.em.sixfold import sixfold_applies
 from pipeline.errors import DesignError
+from pipeline.io.paths import results_dir
 from pipeline.io.store import ResultStore
 from pipeline.maps.grid import (
     FluxGrid,
@@ -48,7 +51,9 @@ from pipeline.maps.grid import (
     held_out_points,
     refine_grid,
 )
+from pipeline.maps.losses import point_losses
 from pipeline.maps.magnets import magnet_temperatures
+from pipeline.sweep import run_sweep
 from pipeline.tasks import DEFAULT_POSITIONS, case_kwargs, case_values
 from pipeline.version import __version__
 from pipeline.workflow import make_workflow, register_task
@@ -87,7 +92,6 @@ def loss_sampling(design) -> tuple[int, float]:
     repeat (:mod:`pipeline.em.sixfold`); 12 positions over pi/3 give the same 72 samples
     per period as 36 over pi, with a third of the solves. Others solve half a period.
     """
-    from pipeline.em.sixfold import sixfold_applies
 
     if sixfold_applies(design):
         return FLUX_POSITIONS, FLUX_SPAN_EL
@@ -96,8 +100,6 @@ def loss_sampling(design) -> tuple[int, float]:
 
 # --- the per-point task ------------------------------------------------------------------------
 def _flux_point(design, level: str, operating_point: dict, with_losses: bool) -> dict:
-    from pipeline.em.machine import run_case
-    from pipeline.maps.losses import point_losses
 
     kw = case_kwargs(operating_point)  # span_el: the op's span_el_rad, default pi/3
     if "newton_tolerance" in operating_point:  # a study variant's solver setting (pipeline.study)
@@ -168,6 +170,7 @@ def map_operating_point(
 def interpolate(ds, name: str, i_d, i_q, i_f=None, method: str | None = None) -> np.ndarray:
     """``ds[name]`` at (i_d, i_q[, i_f]) [A] by scipy's RegularGridInterpolator (cubic when
     every axis has >= 4 nodes, else linear); no extrapolation (NaN outside)."""
+    # defer: this scipy submodule loads only on this path
     from scipy.interpolate import RegularGridInterpolator
 
     da = ds[name]
@@ -234,6 +237,7 @@ def held_out_check(ds, records: list[tuple[tuple, dict]], usable_fraction: float
 
 def assemble_flux_map(design, level: str, grid: FluxGrid, values: dict, attrs: dict):
     """Gridded Dataset from {(i_d, i_q, i_f): values}; i_q < 0 mirrored if requested."""
+    # defer: xarray loads only where datasets are read or written
     import xarray as xr
 
     eesm = design.topology.HAS_FIELD_WINDING
@@ -293,6 +297,7 @@ def _assemble_temperatures(design, level, grid, nodes, held, ok, temps, attrs):
     """(Dataset, held-out check) from the records of a temperature-major sweep: a scalar
     ``magnet_temperature`` coordinate [K] for one temperature, an axis for several; the
     held-out check's worst errors over all temperatures."""
+    # defer: xarray loads only where datasets are read or written
     import xarray as xr
 
     n = len(nodes) + len(held)
@@ -354,10 +359,8 @@ def compute_flux_map(
     (None: :data:`~pipeline.maps.magnets.DEFAULT_MAGNET_TEMPERATURE`; EESM: must be None);
     every grid and held-out point is solved at each; refinement looks at the first.
     """
-    from pipeline.sweep import run_sweep
 
     if results_root is None:
-        from pipeline.io.paths import results_dir
 
         results_root = results_dir()
     grid = grid or default_grid(design)

@@ -14,6 +14,7 @@ import numpy as np
 from pipeline.errors import DesignError
 
 __all__ = [
+    "grid_for",
     "DEFAULT_SIZES",
     "FluxGrid",
     "default_grid",
@@ -219,3 +220,25 @@ def refine_grid(
         axes[c["axis"]].append(round(0.5 * (c["lo"] + c["hi"]), 9))
     new = {k: tuple(sorted(set(v))) for k, v in axes.items()}
     return dataclasses.replace(grid, i_d=new["i_d"], i_q=new["i_q"], i_f=new["i_f"]), splits
+
+
+def grid_for(d, grid, positions=None, iq_both_signs: bool = False) -> FluxGrid:
+    """The grid of a map: ``grid`` a :class:`FluxGrid` (as is), a ``[grid]`` table (dict), or
+    None / N / (n_id, n_iq[, n_if]) node counts for :func:`default_grid`; ``positions`` and
+    ``iq_both_signs`` (no mirroring of i_q < 0) as on the command line."""
+    if isinstance(grid, FluxGrid):
+        return grid
+    if isinstance(grid, dict):
+        table = dict(grid)
+        if positions is not None:
+            table["positions"] = positions
+        if iq_both_signs:
+            table["mirror_iq"] = False
+        return grid_from_table(d, table)
+    n = [] if grid is None else [grid] * 3 if isinstance(grid, int) else list(grid)
+    if len(n) > 3 or not all(isinstance(x, int) and x >= 2 for x in n):
+        raise DesignError("grid", grid, "one to three whole numbers >= 2 (i_d, i_q, i_f)")
+    n += [None] * (3 - len(n))
+    if not d.topology.HAS_FIELD_WINDING:
+        n[2] = None
+    return default_grid(d, n[0], n[1], n[2], positions=positions, mirror_iq=not iq_both_signs)

@@ -78,6 +78,7 @@ from pipeline.losses.iron import (
 )
 from pipeline.losses.magnet import strip_eddy_loss_density
 from pipeline.materials import load_material
+from pipeline.mesh import get_mesh
 
 __all__ = [
     "LOSS_TABLES",
@@ -272,7 +273,6 @@ def _iron_coefficients(b: np.ndarray, mass: np.ndarray, model: IronLossModel) ->
 @lru_cache(maxsize=8)
 def _magnet_layout(design: Design, level: str, mesh_key: str):
     """Per magnet: (element indices, unit direction, width coordinate of centroids)."""
-    from pipeline.mesh import get_mesh
 
     for sector in (True, False):
         mm = get_mesh(design, level, sector=sector)

@@ -28,6 +28,7 @@ from pipeline.constants import ZERO_CELSIUS
 from pipeline.errors import DesignError
 
 __all__ = [
+    "map_temperatures",
     "DEFAULT_MAGNET_TEMPERATURE",
     "MAGNET_TEMPERATURE_RANGE_C",
     "magnet_temperatures",
@@ -138,3 +139,28 @@ def at_magnet_temperature(ds, temperature: float):
         else f"linear in T between {axis[k]:.2f} K and {axis[k + 1]:.2f} K (weight {w:.4f})"
     )
     return out
+
+
+def map_temperatures(design, magnet_temperature_C=None, magnet_axis_C=None):
+    """(magnet temperatures [K] to solve a map at, the temperature [K] it is read at) from
+    the ``--magnet-temperature-C`` / ``--magnet-axis-C`` values; ((), None) for an EESM
+    (either given: DesignError)."""
+    d = design
+    axis, single = magnet_axis_C, magnet_temperature_C
+    if not d.topology.HAS_MAGNETS:
+        if axis is not None or single is not None:
+            flag = "--magnet-axis-C" if axis is not None else "--magnet-temperature-C"
+            raise DesignError(flag, axis or single, f"{d.name} has no magnets")
+        return (), None
+    t = DEFAULT_MAGNET_TEMPERATURE if single is None else ZERO_CELSIUS + single
+    magnet_temperatures(d, t, "--magnet-temperature-C")
+    if axis is None:
+        return (t,), t
+    nodes = magnet_temperatures(d, [ZERO_CELSIUS + x for x in axis], "--magnet-axis-C")
+    if len(nodes) < 2 or not nodes[0] <= t <= nodes[-1]:
+        raise DesignError(
+            "--magnet-axis-C",
+            list(axis),
+            f">= 2 temperatures around --magnet-temperature-C = {t - ZERO_CELSIUS:g} degC",
+        )
+    return nodes, t

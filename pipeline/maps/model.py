@@ -70,6 +70,7 @@ from pipeline.derived import (
 )
 from pipeline.design import Design, load_design
 from pipeline.errors import DesignError
+from pipeline.io.store import netcdf_engine, write_dataset
 from pipeline.losses import copper
 from pipeline.maps.losses import IRON_REGIONS, POINT_LOSS_VARIABLES, losses_at_frequency
 from pipeline.maps.magnets import at_magnet_temperature, map_magnet_temperatures
@@ -201,9 +202,9 @@ class MachineMap:
     def load(cls, path: str | Path, design: Design | str | None = None, **kwargs) -> MachineMap:
         """Model from a NetCDF file written by :meth:`save` (or by the map computation);
         method and iron model as saved unless given."""
+        # defer: xarray loads only where datasets are read or written
         import xarray as xr
 
-        from pipeline.io.store import netcdf_engine
 
         with xr.open_dataset(path, engine=netcdf_engine()) as ds:
             ds = ds.load()
@@ -214,7 +215,6 @@ class MachineMap:
     def save(self, path: str | Path) -> Path:
         """Write the source map Dataset (all its magnet temperatures; the model settings in
         its attributes) as NetCDF."""
-        from pipeline.io.store import write_dataset
 
         ds = self.source_dataset.copy()
         ds.attrs.update(

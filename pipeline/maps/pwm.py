@@ -55,10 +55,11 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from geometries.areas import analytic_areas
-from pipeline.constants import MU_0
+from pipeline.constants import MU_0, ZERO_CELSIUS
 from pipeline.derived import conductor_resistivity, slot_length_share
 from pipeline.design import Design
-from pipeline.drive.pwm import RippleSpectrum, incremental_inductance, ripple_spectrum
+from pipeline.drive.pwm import MODULATIONS, RippleSpectrum, incremental_inductance, ripple_spectrum
+from pipeline.em.machine import run_case
 from pipeline.errors import DesignError
 from pipeline.losses import copper
 from pipeline.losses.pwm import (
@@ -319,8 +320,6 @@ def fe_flux_paths(
     region's mean square ``g_d^2 <Delta psi_d^2> + g_q^2 <Delta psi_q^2>`` and the
     peak-equivalent ``sqrt(2 x that)``. magnet_temperature [K].
     """
-    from pipeline.constants import ZERO_CELSIUS
-    from pipeline.em.machine import run_case
 
     r = design.ratings
     i_f_max = r.max_field_current if design.topology.HAS_FIELD_WINDING else 0.0
@@ -471,7 +470,6 @@ def pwm_settings(
     """Settings from the options where given, else from the design's ``[inverter]`` table
     (inverter-fed by default when it has one, sinusoidal otherwise), else the defaults
     (:data:`DEFAULT_SWITCHING_FREQUENCY`, SVPWM). Inverter-fed needs a :class:`Design`."""
-    from pipeline.drive.pwm import MODULATIONS
 
     inv = getattr(design, "inverter", None)
     wave = current_waveform or ("inverter-fed" if inv is not None else "sinusoidal")

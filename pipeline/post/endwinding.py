@@ -31,6 +31,7 @@ import math
 from pipeline.constants import MU_0
 from pipeline.derived import end_turn_length
 from pipeline.design import Design
+from pipeline.winding import winding_layout
 
 __all__ = ["end_winding_inductance", "design_end_winding_inductance"]
 
@@ -50,7 +51,6 @@ def end_winding_inductance(
 
 def design_end_winding_inductance(design: Design) -> float:
     """Per-phase end-winding leakage inductance [H] of ``design`` (see module docstring)."""
-    from pipeline.winding import winding_layout
 
     st, w = design.stator, design.winding
     layout = winding_layout(design)

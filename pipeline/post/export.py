@@ -14,6 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.em.machine import machine_model
+from pipeline.errors import WorkflowError
+
 __all__ = [
     "FieldSnapshot",
     "field_snapshot",
@@ -85,7 +88,6 @@ def field_snapshot(model, a: np.ndarray, k: int | None = None, rotate: bool = Tr
 def case_snapshot(result, position: int = -1, model=None, rotate: bool = True) -> FieldSnapshot:
     """Snapshot of a :class:`~pipeline.em.machine.CaseResult` at ``position`` (needs
     ``keep_fields`` for any position but the last, whose solution is always kept)."""
-    from pipeline.em.machine import machine_model
 
     ex = result.extras
     n = result.torque.size
@@ -95,7 +97,6 @@ def case_snapshot(result, position: int = -1, model=None, rotate: bool = True) -
     elif j == n - 1:
         a = ex["a_last"]
     else:
-        from pipeline.errors import WorkflowError
 
         raise WorkflowError(f"position {position}: only the last is kept; run with keep_fields")
     if model is None:
@@ -114,6 +115,7 @@ def case_snapshot(result, position: int = -1, model=None, rotate: bool = True) -
 
 
 def _meshio_mesh(snap: FieldSnapshot):
+    # defer: meshio loads only when meshes are read or written
     import meshio
 
     pts = np.column_stack([snap.points, np.zeros(len(snap.points))])
@@ -147,10 +149,14 @@ def write_xdmf(snap: FieldSnapshot, path) -> Path:
 
 def plot_field(snap: FieldSnapshot, path, n_lines: int = 30, b_max: float = 2.2) -> Path:
     """PNG: |B| colour map per element with flux lines (contours of A_z); returns the path."""
+    # defer: matplotlib loads only when a picture is drawn
     import matplotlib
 
     matplotlib.use("Agg")
+    # defer: matplotlib loads only when a picture is drawn
     import matplotlib.pyplot as plt
+
+    # defer: matplotlib loads only when a picture is drawn
     from matplotlib.tri import Triangulation
 
     path = Path(path)

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.em.machine import run_case
+
 __all__ = [
     "MEASUREMENTS_DIR",
     "load_prius_back_emf",
@@ -48,7 +50,6 @@ def prius_back_emf_comparison(
     (the one the measured rms implies, sqrt(2/3) V_rms / omega_el, harmonics neglected),
     ``thd_line`` [-] and ``level``, ``magnet_temperature_C``.
     """
-    from pipeline.em.machine import run_case
 
     meas = load_prius_back_emf()
     speeds = np.asarray(meas["speed_rpm"], float)

@@ -20,6 +20,8 @@ from __future__ import annotations
 import numpy as np
 
 from pipeline.constants import MU_0
+from pipeline.em.machine import solve_position
+from pipeline.post.torque import arkkio_torque
 
 __all__ = ["coenergy", "virtual_work_torque"]
 
@@ -56,8 +58,6 @@ def virtual_work_torque(model, k: int, i_abc, i_f: float = 0.0, tol: float = 1e-
 
     Returns (torque, arkkio) with arkkio the Maxwell-stress torque at k (same currents).
     """
-    from pipeline.em.machine import solve_position
-    from pipeline.post.torque import arkkio_torque
 
     if model.solver.problem.order != 1:
         raise NotImplementedError("virtual work is written for first-order elements")

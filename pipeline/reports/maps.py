@@ -8,6 +8,8 @@ from pathlib import Path
 
 import matplotlib
 
+from pipeline.maps.protocol import LOSS_KEYS
+
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
@@ -48,6 +50,7 @@ def _region_legend(ax):
     """Label the region boundaries drawn from ``region`` (codes of
     :data:`pipeline.maps.strategy.REGIONS`): dashed MTPA | field weakening, dotted field
     weakening | MTPV; the currents may change abruptly only across these lines."""
+    # defer: matplotlib loads only when a picture is drawn
     from matplotlib.lines import Line2D
 
     handles = [
@@ -207,7 +210,6 @@ def flux_figures(ds, out_dir: str | Path, model=None, speed_rpm: float | None = 
     plt.close(fig)
     if model is None:
         return paths
-    from pipeline.maps.protocol import LOSS_KEYS
 
     i_d, i_q = np.meshgrid(ds["i_d"].values, ds["i_q"].values, indexing="ij")
     i_f = float(ds["i_f"].values[-1]) if "i_f" in ds.dims else 0.0

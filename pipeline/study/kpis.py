@@ -27,8 +27,10 @@ from __future__ import annotations
 
 import math
 
+from geometries.areas import analytic_areas
 from pipeline.derived import field_turn_length, mean_turn_length
 from pipeline.errors import DesignError
+from pipeline.materials import load_material
 
 __all__ = [
     "PRICES_USD_PER_KG",
@@ -121,8 +123,6 @@ def design_masses(design) -> dict[str, float]:
     """Masses [kg] of a design: ``stator_core``, ``rotor_core``, ``stator_copper``,
     ``field_copper``, ``magnets``, ``shaft``, and the sums ``electrical_steel``, ``copper``,
     ``magnet``, ``active`` (module docstring)."""
-    from geometries.areas import analytic_areas
-    from pipeline.materials import load_material
 
     st, w, rotor = design.stator, design.winding, design.rotor
     areas = analytic_areas(design)

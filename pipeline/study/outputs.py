@@ -26,6 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.io.store import write_dataset
+from pipeline.study.kpis import PRICES_USD_PER_KG
 from pipeline.version import __version__
 
 __all__ = ["pareto_front", "write_study_outputs", "CSV_COLUMNS"]
@@ -83,6 +85,7 @@ def _kpi_table(records: list[dict]) -> dict[str, tuple[np.ndarray, str, str]]:
 
 
 def _dataset(spec, records, kpis, front_cost, front_mass, rank, summary):
+    # defer: xarray loads only where datasets are read or written
     import xarray as xr
 
     n = len(records)
@@ -151,7 +154,6 @@ def _dataset(spec, records, kpis, front_cost, front_mass, rank, summary):
         tq,
         {"units": "N m", "long_name": "motoring torque envelope"},
     )
-    from pipeline.study.kpis import PRICES_USD_PER_KG
 
     attrs = {
         "title": f"design study {spec.name}",
@@ -209,9 +211,11 @@ def _csv(path: Path, spec, records, kpis, front_cost, front_mass, rank) -> Path:
 
 
 def _pictures(out: Path, kpis, front_cost, front_mass, records, title: str) -> list[Path]:
+    # defer: matplotlib loads only when a picture is drawn
     import matplotlib
 
     matplotlib.use("Agg")
+    # defer: matplotlib loads only when a picture is drawn
     import matplotlib.pyplot as plt
 
     paths = []
@@ -285,7 +289,6 @@ def _pictures(out: Path, kpis, front_cost, front_mass, records, title: str) -> l
 
 def write_study_outputs(spec, records: list[dict | None], out_dir, summary) -> dict:
     """Write study.nc, <name>_ranked.csv and the pictures; return their paths."""
-    from pipeline.io.store import write_dataset
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -23,6 +23,7 @@ with the first point's reason; the others complete.
 from __future__ import annotations
 
 import dataclasses
+import dataclasses as dc
 import datetime
 import logging
 import math
@@ -32,11 +33,22 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from geometries.settings import mesh_settings
 from pipeline.cluster import as_completed, close_quietly, open_client
-from pipeline.io.store import ResultStore, task_hash
+from pipeline.io.store import ResultStore, netcdf_engine, task_hash, write_dataset
 from pipeline.io.tables import canonical
+from pipeline.maps.flux import assemble_flux_map, loss_sampling, map_operating_point
+from pipeline.maps.model import MachineMap
+from pipeline.mesh import get_mesh, mesh_key
+from pipeline.reports.efficiency import run_efficiency_stage
+from pipeline.study import kpis
+from pipeline.study.outputs import write_study_outputs
 from pipeline.study.spec import DEFAULT_NEWTON_TOLERANCE, SECONDS_PER_VARIANT_POST, StudySpec
+from pipeline.sweep import run_sweep
+from pipeline.thermal import envelope as ev
+from pipeline.thermal.machine import MachineThermalModel
 from pipeline.version import __version__
+from pipeline.workflow import SECONDS_PER_POSITION, TASKS, Task, Workflow, registered_kinds
 
 __all__ = ["StudySummary", "StudyProgress", "run_study", "variant_post", "variant_plan"]
 
@@ -80,7 +92,6 @@ class StudySummary:
 
 
 def _point_op(design, grid, point, span: float, tol: float) -> dict:
-    from pipeline.maps.flux import map_operating_point
 
     op = {**map_operating_point(design, *point, grid.positions), "span_el_rad": span}
     if tol != DEFAULT_NEWTON_TOLERANCE:
@@ -90,12 +101,7 @@ def _point_op(design, grid, point, span: float, tol: float) -> dict:
 
 def variant_plan(spec: StudySpec, variant) -> VariantPlan:
     """Map tasks and record key of one variant (no computation)."""
-    import dataclasses as dc
 
-    from geometries.settings import mesh_settings
-    from pipeline.maps.flux import loss_sampling
-    from pipeline.mesh import mesh_key
-    from pipeline.workflow import Task
 
     version = __version__
     if variant.design is None:
@@ -159,14 +165,6 @@ def variant_post(design, level: str, grid, values: dict, options, rtol: float, o
     thermal torques [-]; out_dir: the variant's folder (flux.nc, efficiency.nc, pictures).
     Returns {"values": {name: [value, units, long_name]}, "envelope": {...}, "paths": {...}}.
     """
-    from pipeline.io.store import write_dataset
-    from pipeline.maps.flux import assemble_flux_map
-    from pipeline.maps.model import MachineMap
-    from pipeline.mesh import get_mesh
-    from pipeline.reports.efficiency import run_efficiency_stage
-    from pipeline.study import kpis
-    from pipeline.thermal import envelope as ev
-    from pipeline.thermal.machine import MachineThermalModel
 
     t0, c0 = time.perf_counter(), time.process_time()
     out = Path(out_dir)
@@ -175,9 +173,9 @@ def variant_post(design, level: str, grid, values: dict, options, rtol: float, o
     flux_path = write_dataset(ds, out / "flux.nc")
     model = MachineMap(ds, design)
     eff = run_efficiency_stage(model, design, out, options)
+    # defer: xarray loads only where datasets are read or written
     import xarray as xr
 
-    from pipeline.io.store import netcdf_engine
 
     with xr.open_dataset(eff["dataset"], engine=netcdf_engine()) as e:
         speed = e["speed"].values.tolist()
@@ -322,7 +320,6 @@ class _Run:
         self.posts_done = 0
         g = plans[0].grid if plans and plans[0].grid is not None else None
         positions = g.positions if g is not None else 12
-        from pipeline.workflow import SECONDS_PER_POSITION
 
         self.post_weight = SECONDS_PER_VARIANT_POST / (positions * SECONDS_PER_POSITION[spec.level])
 
@@ -433,11 +430,8 @@ def run_study(
     stored as failed (and so the variants they failed). ``progress(state, force)``: e.g.
     :class:`StudyProgress`.
     """
-    from pipeline.sweep import run_sweep
-    from pipeline.workflow import TASKS, Workflow, registered_kinds
 
     registered_kinds()
-    import pipeline.maps.flux  # noqa: F401 - registers flux_loss_point
 
     t0 = time.perf_counter()
     root = Path(results_root)
@@ -525,7 +519,6 @@ def run_study(
     run.show(force=True)
     s.wall_time_s = time.perf_counter() - t0
     if write_outputs and not s.interrupted:
-        from pipeline.study.outputs import write_study_outputs
 
         records = [store.load(p.key) for p in plans]
         s.outputs = write_study_outputs(spec, records, out_root, s)

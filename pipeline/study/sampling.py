@@ -40,6 +40,7 @@ def grid_samples(axes: dict[str, list]) -> list[dict]:
 
 def unit_samples(method: str, n: int, dimensions: int, seed: int) -> np.ndarray:
     """(n, dimensions) points in [0, 1)^d: scrambled Sobol or Latin hypercube, seeded."""
+    # defer: this scipy submodule loads only on this path
     from scipy.stats import qmc
 
     if method not in ("sobol", "lhs"):

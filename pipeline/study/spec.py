@@ -46,10 +46,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipeline.design import load_design
 from pipeline.errors import DesignError, WorkflowError, shorten
+from pipeline.io.inputs import read_toml
 from pipeline.io.tables import canonical
+from pipeline.maps.efficiency import EfficiencyOptions
+from pipeline.maps.flux import FLUX_POSITIONS, default_grid
 from pipeline.study.sampling import METHODS, grid_samples, qmc_samples
-from pipeline.workflow import MAX_CPU_HOURS, check_value, resolve_field
+from pipeline.workflow import MAX_CPU_HOURS, SECONDS_PER_POSITION, check_value, resolve_field
 
 __all__ = ["StudySpec", "Variant", "load_study", "is_study_file", "DEFAULT_NEWTON_TOLERANCE"]
 
@@ -120,13 +124,11 @@ class StudySpec:
     description: str = ""
 
     def efficiency_options(self):
-        from pipeline.maps.efficiency import EfficiencyOptions
 
         return EfficiencyOptions(**self.efficiency)
 
     def grid(self, design):
         """The flux-map grid of ``design`` (from its own ratings)."""
-        from pipeline.maps.flux import default_grid
 
         return default_grid(design, **self.map_sizes)
 
@@ -141,7 +143,6 @@ class StudySpec:
 
 def is_study_file(path: str | Path) -> bool:
     """True if ``path`` is a readable TOML whose ``compute`` is ``"study"``."""
-    from pipeline.io.inputs import read_toml
 
     try:
         return read_toml(path, "workflow").get("compute") == "study"
@@ -193,7 +194,6 @@ def _efficiency(table: dict) -> dict:
         if not ok:
             raise _wf(f"efficiency.{k}", v, f"must be of type {tp.__name__}")
     try:
-        from pipeline.maps.efficiency import EfficiencyOptions
 
         EfficiencyOptions(**e).strategy_options()
     except DesignError as exc:
@@ -248,8 +248,6 @@ def _variant(base, index: int, labels: dict, resolve, tol: float, origin: str) -
 
 def load_study(path: str | Path, *, allow_large: bool = False) -> StudySpec:
     """Read and validate a study file; every variant is constructed (and checked) here."""
-    from pipeline.design import load_design
-    from pipeline.io.inputs import read_toml
 
     path = Path(path)
     try:
@@ -342,8 +340,6 @@ def estimate_cpu_hours(spec: StudySpec) -> float:
     """Estimated CPU hours [h]: map points x positions x
     :data:`pipeline.workflow.SECONDS_PER_POSITION` plus :data:`SECONDS_PER_VARIANT_POST`
     per variant."""
-    from pipeline.maps.flux import FLUX_POSITIONS
-    from pipeline.workflow import SECONDS_PER_POSITION
 
     grid = spec.grid(spec.base)
     points = math.prod(grid.shape)

@@ -39,6 +39,7 @@ import numpy as np
 from pipeline.constants import ZERO_CELSIUS
 from pipeline.derived import brush_loss, field_resistance_dc, mechanical_loss, phase_resistance_dc
 from pipeline.errors import ConvergenceError, DesignError
+from pipeline.maps.strategy import StrategyOptions, operating_strategy
 from pipeline.materials import load_material
 from pipeline.thermal.machine import (
     LOSS_KEYS,
@@ -290,9 +291,9 @@ class _StrategyPart:
     result and the linear interpolants of its currents over (speed, torque)."""
 
     def __init__(self, model, options, magnet_temperature: float | None):
+        # defer: this scipy submodule loads only on this path
         from scipy.interpolate import RegularGridInterpolator
 
-        from pipeline.maps.strategy import operating_strategy
 
         self.model, self.magnet_temperature = model, magnet_temperature
         self.result = res = operating_strategy(model, options)
@@ -370,7 +371,6 @@ def strategy_losses_at(machine_map, options=None) -> tuple[LossesAt, Callable[[f
     temperatures. torque_max interpolates the motoring envelope [N m] over speed [rad/s]
     (the smallest over the magnet temperatures).
     """
-    from pipeline.maps.strategy import StrategyOptions
 
     options = options or StrategyOptions()
     nodes = _magnet_nodes(machine_map)

@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 from skfem import MeshTri
 
+from geometries.builder import gmsh_session as builder_session
 from pipeline.errors import DesignError
 
 __all__ = ["gmsh_session", "concentric_mesh", "unit_cell_mesh"]
@@ -25,9 +26,9 @@ __all__ = ["gmsh_session", "concentric_mesh", "unit_cell_mesh"]
 def gmsh_session() -> Iterator[object]:
     """The builder's gmsh session (:func:`geometries.builder.gmsh_session`: always
     finalised), single-threaded; yields the gmsh module."""
+    # defer: gmsh loads only when a mesh is built
     import gmsh
 
-    from geometries.builder import gmsh_session as builder_session
 
     with builder_session("thermal"):
         gmsh.option.setNumber("General.NumThreads", 1)

@@ -173,12 +173,13 @@ def factorize(A: sp.spmatrix) -> Callable[[NDArray], NDArray]:
     """Factorise a sparse SPD matrix once; return a solve function. CHOLMOD if available,
     else SuperLU."""
     A = sp.csc_matrix(A)
-    try:
+    try:  # defer: the optional CHOLMOD back-end, tried where it is used
         from sksparse.cholmod import cholesky
 
         factor = cholesky(A)
         return lambda b: factor(b)
     except ImportError:  # pragma: no cover - depends on the optional extra
+        # defer: SciPy's SuperLU only as the fallback
         from scipy.sparse.linalg import splu
 
         lu = splu(A)

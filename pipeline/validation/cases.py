@@ -8,15 +8,53 @@ Tolerances are those of the matching tests, with the reason in each row's note.
 
 from __future__ import annotations
 
+import contextlib
+import io
+import logging
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from pipeline.derived import mechanical_loss, phase_resistance_dc
+from pipeline.calibration.data import load_calibration_data
+from pipeline.calibration.observables import evaluate_rows
+from pipeline.constants import ZERO_CELSIUS
+from pipeline.derived import mechanical_loss as design_mechanical_loss
+from pipeline.derived import phase_resistance_dc
+from pipeline.design import load_design
+from pipeline.drive.cycle import DATA_DIR, cycle_distance, load_wltc_class3b
+from pipeline.em.machine import run_case
+from pipeline.losses.mechanical import fit_mechanical_loss, mechanical_loss
+from pipeline.maps.losses import losses_at_frequency, point_losses
+from pipeline.mesh import get_mesh
+from pipeline.post.fields import element_flux_density
+from pipeline.thermal.machine import Cooling, MachineThermalModel
+from pipeline.validation.golden import (
+    DESIGNS,
+    check_design,
+    default_operating_points,
+    golden_path,
+    read_golden,
+)
 from pipeline.validation.rows import Row
+from pipeline.verification.em_cases import (
+    ROUND_CONDUCTOR,
+    SaturatingRing,
+    femm_torque_benchmark,
+    magnet_in_bore_field,
+    round_conductor_convergence,
+    round_conductor_exact,
+    round_conductor_solution,
+)
+from pipeline.verification.thermal_cases import (
+    annulus_convergence,
+    lumped_cooling,
+    solid_cylinder_error,
+    two_layer_annulus,
+)
 
 __all__ = ["Context", "Case", "CASE_NAMES", "cases", "run_cases"]
 
@@ -33,6 +71,7 @@ class Context:
 
     def figure(self, fig, case: str, name: str, caption: str) -> None:
         """Save ``fig`` as ``name`` in the output folder, listed under the running section."""
+        # defer: matplotlib loads only when a picture is drawn
         import matplotlib.pyplot as plt
 
         self.out_dir.mkdir(parents=True, exist_ok=True)
@@ -52,9 +91,11 @@ class Case:
 
 
 def _plt():
+    # defer: matplotlib loads only when a picture is drawn
     import matplotlib
 
     matplotlib.use("Agg")
+    # defer: matplotlib loads only when a picture is drawn
     import matplotlib.pyplot as plt
 
     return plt
@@ -62,13 +103,6 @@ def _plt():
 
 # -- verification: magnetostatics -----------------------------------------------------------
 def _round_conductor(ctx: Context) -> list[Row]:
-    from pipeline.post.fields import element_flux_density
-    from pipeline.verification.em_cases import (
-        ROUND_CONDUCTOR,
-        round_conductor_convergence,
-        round_conductor_exact,
-        round_conductor_solution,
-    )
 
     rows, convs = [], {}
     for order, rate in ((1, 1.0), (2, 2.0)):
@@ -107,7 +141,6 @@ def _round_conductor(ctx: Context) -> list[Row]:
 
 
 def _magnet_bore(ctx: Context) -> list[Row]:
-    from pipeline.verification.em_cases import magnet_in_bore_field
 
     b, expected = magnet_in_bore_field()
     note = "P1 h = 1 mm: measured -0.12 %; polygonal circles and O(h) error"
@@ -121,7 +154,6 @@ def _magnet_bore(ctx: Context) -> list[Row]:
 
 
 def _saturating_ring(ctx: Context) -> list[Row]:
-    from pipeline.verification.em_cases import SaturatingRing
 
     ring = SaturatingRing()
     rows = []
@@ -137,7 +169,6 @@ def _saturating_ring(ctx: Context) -> list[Row]:
 
 
 def _torque_benchmark(ctx: Context) -> list[Row]:
-    from pipeline.verification.em_cases import femm_torque_benchmark
 
     steps = tuple(range(0, 180, 15 if not ctx.quick else 30))
     rows = []
@@ -161,7 +192,6 @@ def _torque_benchmark(ctx: Context) -> list[Row]:
 
 
 def _sector_full(ctx: Context) -> list[Row]:
-    from pipeline.em.machine import run_case
 
     rows = []
     for design, i_d, i_q, i_f in (("prius_2004", -100.0, 195.0, 0.0), ("gen5_eesm", 0, 510, 25)):
@@ -180,12 +210,9 @@ def _sector_full(ctx: Context) -> list[Row]:
 
 
 def _ci_vs_fine(ctx: Context) -> list[Row]:
-    from pipeline.em.machine import run_case
-    from pipeline.validation.golden import DESIGNS, default_operating_points
 
     rows = []
     for design in DESIGNS:
-        from pipeline.design import load_design
 
         op = default_operating_points(load_design(design))[-1]  # the load point
         ci = run_case(design, op.i_d, op.i_q, op.i_f, positions=6)
@@ -203,7 +230,6 @@ def _ci_vs_fine(ctx: Context) -> list[Row]:
 
 # -- verification: heat conduction ----------------------------------------------------------
 def _thermal_annulus(ctx: Context) -> list[Row]:
-    from pipeline.verification.thermal_cases import annulus_convergence
 
     conv, _, nodal = annulus_convergence((0.01, 0.005, 0.0025))
     plt = _plt()
@@ -225,7 +251,6 @@ def _thermal_annulus(ctx: Context) -> list[Row]:
 
 
 def _thermal_cylinder_two_layer(ctx: Context) -> list[Row]:
-    from pipeline.verification.thermal_cases import solid_cylinder_error, two_layer_annulus
 
     err, hot, hot_exact = solid_cylinder_error()
     two = two_layer_annulus()
@@ -242,7 +267,6 @@ def _thermal_cylinder_two_layer(ctx: Context) -> list[Row]:
 
 
 def _thermal_lumped(ctx: Context) -> list[Row]:
-    from pipeline.verification.thermal_cases import lumped_cooling
 
     t0, t_inf = 400.0, 300.0
     times, mean, exact, tau = lumped_cooling(t0=t0, t_inf=t_inf)
@@ -261,11 +285,6 @@ def _thermal_lumped(ctx: Context) -> list[Row]:
 
 
 def _thermal_balance(ctx: Context) -> list[Row]:
-    from pipeline.constants import ZERO_CELSIUS
-    from pipeline.design import load_design
-    from pipeline.mesh import get_mesh
-    from pipeline.thermal.machine import Cooling, MachineThermalModel
-    from pipeline.validation.golden import DESIGNS, golden_path, read_golden
 
     rows = []
     for name in ctx.designs or DESIGNS:
@@ -306,9 +325,6 @@ def _prius_back_emf(ctx: Context) -> list[Row]:
     need a field solution at no load or at rest: back-EMF (1000 rpm: calibration; the other
     speeds: validation, 5 % as issue 3 asks) and peak locked-rotor torque (calibration).
     Calibration rows pass within their stated uncertainty (one standard deviation)."""
-    from pipeline.calibration.data import load_calibration_data
-    from pipeline.calibration.observables import evaluate_rows
-    from pipeline.design import load_design
 
     design = load_design("prius_2004")
     data = load_calibration_data(PRIUS_DATA, design)
@@ -346,8 +362,6 @@ def _prius_back_emf(ctx: Context) -> list[Row]:
 
 
 def _prius_rotor_loss(ctx: Context) -> list[Row]:
-    from pipeline.drive.cycle import DATA_DIR
-    from pipeline.losses.mechanical import fit_mechanical_loss, mechanical_loss
 
     path = DATA_DIR / "ornl_prius_2004_loss_breakdown_25C.csv"
     lines = [ln for ln in path.read_text().splitlines() if ln and not ln.startswith("#")]
@@ -390,9 +404,6 @@ def _prius_spin_loss_model(speed_rpm: np.ndarray):
     """Open-circuit loss of the spinning Prius rotor [W] at ``speed_rpm``: FE iron and
     magnet loss coefficients (ci, 36 positions over half a period) at f = p n / 60, plus
     bearings and windage (:func:`pipeline.derived.mechanical_loss`)."""
-    from pipeline.design import load_design
-    from pipeline.em.machine import run_case
-    from pipeline.maps.losses import losses_at_frequency, point_losses
 
     d = load_design("prius_2004")
     res = run_case(d, 0.0, 0.0, positions=36, span_el=math.pi, keep_fields=True)
@@ -402,14 +413,12 @@ def _prius_spin_loss_model(speed_rpm: np.ndarray):
     at_f = losses_at_frequency(c, f)
     magnet = at_f.pop("magnet")
     iron = sum(at_f.values())
-    mech = mechanical_loss(d, omega_mech)
+    mech = design_mechanical_loss(d, omega_mech)
     parts = {"iron": iron, "magnet": magnet, "mechanical": mech}
     return iron + magnet + mech, parts
 
 
 def _prius_resistance(ctx: Context) -> list[Row]:
-    from pipeline.constants import ZERO_CELSIUS
-    from pipeline.design import load_design
 
     path = Path(__file__).resolve().parent / "data" / "ornl_prius_2004_motor.csv"
     lines = [ln for ln in path.read_text().splitlines() if ln and not ln.startswith("#")]
@@ -425,7 +434,6 @@ def _prius_resistance(ctx: Context) -> list[Row]:
 
 
 def _wltc(ctx: Context) -> list[Row]:
-    from pipeline.drive.cycle import cycle_distance, load_wltc_class3b
 
     c = load_wltc_class3b()
     src = "UN GTR No. 15 checksums (pipeline/drive/data/wltc_class3b.csv)"
@@ -441,7 +449,6 @@ def _wltc(ctx: Context) -> list[Row]:
 
 # -- regression -------------------------------------------------------------------------------
 def _regression(ctx: Context) -> list[Row]:
-    from pipeline.validation.golden import DESIGNS, check_design
 
     rows, ratios = [], {}
     for name in ctx.designs or DESIGNS:
@@ -518,10 +525,6 @@ def cases() -> list[Case]:
 def run_cases(ctx: Context, only: tuple[str, ...] = ()) -> tuple[list[Row], dict[str, float]]:
     """Run the cases (``--quick`` ones only if ``ctx.quick``); a case that raises gives one
     failing row with the reason. Returns the rows and the wall time per case [s]."""
-    import contextlib
-    import io
-    import logging
-    import time
 
     log = logging.getLogger(__name__)
     rows, times = [], {}

@@ -30,8 +30,16 @@ import dataclasses
 import logging
 import math
 
+import numpy as np
+
+from geometries.settings import MeshSettings
+from pipeline.constants import ZERO_CELSIUS
 from pipeline.derived import field_resistance_dc, phase_resistance_dc
 from pipeline.design import Design
+from pipeline.em.machine import run_case
+from pipeline.maps.losses import losses_at_frequency, point_losses
+from pipeline.mesh import get_mesh
+from pipeline.thermal.machine import Cooling, MachineThermalModel
 
 __all__ = ["EXTRA_UNITS", "EXTRA_PREFIX", "LOSS_POSITIONS", "loss_point", "extra_quantities"]
 
@@ -75,12 +83,7 @@ def loss_point(design: Design) -> dict:
 
 def extra_quantities(design: Design, level="ci", sector: bool = True, point=None) -> dict:
     """Loss, efficiency and hot-spot quantities at :func:`loss_point` (module docstring)."""
-    import numpy as np
 
-    from geometries.settings import MeshSettings
-    from pipeline.constants import ZERO_CELSIUS
-    from pipeline.em.machine import run_case
-    from pipeline.maps.losses import losses_at_frequency, point_losses
 
     pt = point or loss_point(design)
     if isinstance(level, MeshSettings):
@@ -113,8 +116,6 @@ def extra_quantities(design: Design, level="ci", sector: bool = True, point=None
         out[p + f"loss_{key}"] = float(value)
     power = res.mean_torque * omega_mech
     out[p + "efficiency_em"] = power / (power + sum(losses.values()))
-    from pipeline.mesh import get_mesh
-    from pipeline.thermal.machine import Cooling, MachineThermalModel
 
     model = MachineThermalModel(design, get_mesh(design, level, sector=True))
     cooling = Cooling(ZERO_CELSIUS + pt["coolant_C"], pt["flow_lpm"] / 60e3)

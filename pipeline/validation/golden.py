@@ -38,8 +38,14 @@ from pathlib import Path
 
 import numpy as np
 
+from geometries.areas import mesh_area_by_kind
+from geometries.settings import LEVELS, MeshSettings
+from pipeline.constants import ZERO_CELSIUS
 from pipeline.design import Design, load_design
+from pipeline.em.machine import run_case
 from pipeline.errors import WorkflowError
+from pipeline.mesh import get_mesh
+from pipeline.validation.extra import EXTRA_PREFIX, EXTRA_UNITS, extra_quantities, loss_point
 from pipeline.version import __version__
 
 __all__ = [
@@ -156,7 +162,6 @@ def _units(name: str) -> str:
         return "N m"
     if fam.startswith("psi"):
         return "Wb"
-    from pipeline.validation.extra import EXTRA_UNITS
 
     return EXTRA_UNITS.get(fam, "")
 
@@ -177,10 +182,6 @@ def compute_quantities(
     continuous-point quantities of :mod:`pipeline.validation.extra` at ``point`` (default
     :func:`pipeline.validation.extra.loss_point`; sector models only).
     """
-    from geometries.areas import mesh_area_by_kind
-    from geometries.settings import MeshSettings
-    from pipeline.em.machine import run_case
-    from pipeline.mesh import get_mesh
 
     d = load_design(design) if isinstance(design, str | Path) else design
     points = default_operating_points(d) if points is None else points
@@ -199,7 +200,6 @@ def compute_quantities(
         if d.topology.HAS_FIELD_WINDING:
             out[f"{op.name}.psi_f"] = float(np.mean(res.psi_f))
     if extra and sector:
-        from pipeline.validation.extra import extra_quantities
 
         out.update(extra_quantities(d, level, sector, point))
     return out
@@ -210,7 +210,6 @@ def _spread_variants():
     machine, and the sector with the size growth away from the airgap 10 % lower and higher
     (every node moves; the airgap and the interface pitch stay). A change of the airgap
     aspect by a few per cent left the mesh unchanged, so it is not used."""
-    from geometries.settings import LEVELS
 
     ci = LEVELS["ci"]
     return [
@@ -244,7 +243,6 @@ def _scale(name: str, values: dict[str, float], coolant_C: float = 65.0) -> floa
     if fam in ("torque_mean", "torque_pp", "psi", "psi_f"):
         return max(abs(v) for k, v in values.items() if _family(k) == fam)
     if fam == "hot_spot":  # the rise above the coolant
-        from pipeline.constants import ZERO_CELSIUS
 
         return abs(values[name] - ZERO_CELSIUS - coolant_C)
     return abs(values[name])
@@ -254,8 +252,6 @@ def build_golden(
     design: Design | str, points: list[OperatingPoint] | None = None, spread: bool = True
 ) -> dict:
     """Compute a design's golden table (values, measured spread, tolerances, provenance)."""
-    from geometries.settings import LEVELS
-    from pipeline.validation.extra import loss_point
 
     d = load_design(design) if isinstance(design, str | Path) else design
     points = default_operating_points(d) if points is None else points
@@ -394,7 +390,6 @@ def check_design(
     golden file of its ``name``. ``extra=False`` leaves out the continuous-point (loss,
     efficiency, hot-spot) quantities.
     """
-    from pipeline.validation.extra import EXTRA_PREFIX
 
     d = load_design(design) if isinstance(design, str | Path) else design
     golden = read_golden(d.name) if golden is None else golden

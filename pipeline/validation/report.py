@@ -7,6 +7,7 @@ import json
 import os
 from pathlib import Path
 
+from pipeline.validation.golden import code_version
 from pipeline.validation.rows import Row
 
 __all__ = ["summary", "write_report", "SECTIONS"]
@@ -23,7 +24,6 @@ SECTIONS = {
 
 def summary(rows: list[Row], times: dict[str, float], quick: bool, only=()) -> dict:
     """Counts per section, failures, timings and every row (JSON-ready)."""
-    from pipeline.validation.golden import code_version
 
     sections = {}
     for key in SECTIONS:

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pipeline.design import load_design
 from pipeline.drive.pwm import (
     LINEAR_LIMIT,
     incremental_inductance,
@@ -45,6 +46,10 @@ from pipeline.drive.pwm import (
     ripple_spectrum,
 )
 from pipeline.errors import DesignError
+from pipeline.maps.magnets import DEFAULT_MAGNET_TEMPERATURE
+from pipeline.maps.model import MachineMap
+from pipeline.maps.points import operating_points
+from pipeline.maps.strategy import StrategyOptions
 
 __all__ = [
     "TimeDomainRipple",
@@ -237,11 +242,9 @@ def saturating_map(design: str = "prius_2004", n: int = 15):
     coefficients (iron and magnet map losses zero); labelled with the efficiency stage's
     default magnet temperature (the co-energy has no temperature). For tests without a
     finite-element map."""
+    # defer: xarray loads only where datasets are read or written
     import xarray as xr
 
-    from pipeline.design import load_design
-    from pipeline.maps.magnets import DEFAULT_MAGNET_TEMPERATURE
-    from pipeline.maps.model import MachineMap
 
     d = load_design(design)
     i_max = d.ratings.max_phase_current
@@ -279,8 +282,6 @@ def ripple_check_at_strategy_points(
     [N m]) points (:func:`pipeline.maps.points.operating_points`, default strategy options).
     E.g. the Prius ci map: ``ripple_check_at_strategy_points(MachineMap.load(
     "results/maps/prius_2004-ci/flux.nc"))``."""
-    from pipeline.maps.points import operating_points
-    from pipeline.maps.strategy import StrategyOptions
 
     w = np.array([p[0] for p in points]) * math.pi / 30.0
     t = np.array([p[1] for p in points])
