@@ -15,6 +15,7 @@ import tomli_w
 
 from pipeline.calibration.data import load_calibration_data
 from pipeline.calibration.fit import CalibrationResult, calibrate, residual_summary
+from pipeline.commands import add_where_arguments
 from pipeline.errors import DesignError
 from pipeline.reports.plots import plot_calibration
 
@@ -27,10 +28,7 @@ def add_calibrate_arguments(p) -> None:
     p.add_argument("--output", default=None, help="path of the calibrated design TOML")
     p.add_argument("--max-evaluations", type=int, default=30,
                    help="most residual evaluations of the least-squares solver (default 30)")
-    g = p.add_mutually_exclusive_group()
-    g.add_argument("--scheduler", default=None,
-                   help="address of a running Dask scheduler, or 'synchronous' (in this process)")
-    g.add_argument("--cluster", default=None, help="dask-jobqueue cluster YAML")
+    add_where_arguments(p)
 
 
 def _set_key(text: str, table: str, key: str, value: float, note: str) -> str:

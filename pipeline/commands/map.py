@@ -24,6 +24,7 @@ import math
 import sys
 
 from pipeline import api
+from pipeline.commands import add_where_arguments
 from pipeline.commands.efficiency_args import add_efficiency_arguments, options_from_args
 from pipeline.constants import ZERO_CELSIUS
 from pipeline.drive.vehicle import load_vehicle
@@ -41,14 +42,7 @@ def add_map_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("design", help="design name (see `edrive designs`) or a .toml path")
     parser.add_argument("--stage", default="all", choices=STAGES, help="what to run (default all)")
     parser.add_argument("--level", default="ci", choices=["ci", "fine"], help="mesh level")
-    where = parser.add_mutually_exclusive_group()
-    where.add_argument(
-        "--scheduler",
-        metavar="ADDR",
-        help="existing Dask scheduler tcp://host:port, or 'synchronous' (every point in this "
-        "process, no cluster: debugging, no Dask client)",
-    )
-    where.add_argument("--cluster", metavar="FILE", help="dask-jobqueue YAML (workflows/cluster/)")
+    add_where_arguments(parser)
     parser.add_argument(
         "--grid",
         type=int,

@@ -12,6 +12,7 @@ import sys
 import time
 
 from pipeline.cluster import check_where, quiet_dask_logs
+from pipeline.commands import add_where_arguments
 from pipeline.commands.study import cmd_study
 from pipeline.errors import DesignError, WorkflowError
 from pipeline.io.paths import results_dir
@@ -72,16 +73,7 @@ def add_limit_arguments(parser) -> None:
 def add_sweep_arguments(parser) -> None:
     """Arguments of ``edrive sweep``."""
     parser.add_argument("workflow", help="workflow TOML file")
-    where = parser.add_mutually_exclusive_group()
-    where.add_argument(
-        "--scheduler",
-        metavar="ADDR",
-        help="existing Dask scheduler, e.g. tcp://host:8786, or 'synchronous' (every task in "
-        "this process, no cluster: debugging, no Dask client)",
-    )
-    where.add_argument(
-        "--cluster", metavar="FILE", help="dask-jobqueue YAML (workflows/cluster/*.yaml)"
-    )
+    add_where_arguments(parser)
     parser.add_argument(
         "--resume",
         action=argparse.BooleanOptionalAction,

@@ -16,7 +16,14 @@ from typing import Any
 
 from pipeline.errors import DesignError
 
-__all__ = ["UNIT_SCALE", "from_table", "to_table", "unit_field", "canonical"]
+__all__ = [
+    "UNIT_SCALE",
+    "from_table",
+    "to_table",
+    "unit_field",
+    "canonical",
+    "register_kind",
+]
 
 #: file unit suffix -> factor to SI
 UNIT_SCALE = {
@@ -193,3 +200,19 @@ def canonical(obj) -> Any:
     if isinstance(obj, dict):
         return {k: canonical(obj[k]) for k in sorted(obj)}
     return obj
+
+
+def register_kind(registry: dict, base: type, cls: type, what: str) -> type:
+    """Put ``cls`` (a subclass of ``base``) into ``registry`` under its ``KIND`` (letters,
+    digits and underscores; one class per kind); the registries of the extension points
+    (rotor topologies, cooling models) that :func:`from_table` reads tables through."""
+    if not (isinstance(cls, type) and issubclass(cls, base)):
+        raise TypeError(f"{cls!r} is not a {base.__name__} subclass")
+    kind = getattr(cls, "KIND", None)
+    if not isinstance(kind, str) or not kind.replace("_", "").isalnum():
+        raise ValueError(f"{cls.__name__}.KIND must be letters, digits and underscores")
+    known = registry.get(kind)
+    if known is not None and known is not cls:
+        raise ValueError(f"{what} {kind!r} is already registered by {known.__name__}")
+    registry[kind] = cls
+    return cls

@@ -29,6 +29,7 @@ from typing import ClassVar, Protocol
 import numpy as np
 
 from pipeline.errors import DesignError
+from pipeline.io.tables import register_kind
 
 __all__ = [
     "RotorTopology",
@@ -155,16 +156,7 @@ TOPOLOGIES: dict[str, type[RotorTopology]] = {}
 
 def register_topology(cls: type[RotorTopology]) -> type[RotorTopology]:
     """Register a rotor topology class under its ``KIND`` (usable as a decorator)."""
-    if not (isinstance(cls, type) and issubclass(cls, RotorTopology)):
-        raise TypeError(f"{cls!r} is not a RotorTopology subclass")
-    kind = getattr(cls, "KIND", None)
-    if not isinstance(kind, str) or not kind.replace("_", "").isalnum():
-        raise ValueError(f"{cls.__name__}.KIND must be letters, digits and underscores")
-    known = TOPOLOGIES.get(kind)
-    if known is not None and known is not cls:
-        raise ValueError(f"rotor topology {kind!r} is already registered by {known.__name__}")
-    TOPOLOGIES[kind] = cls
-    return cls
+    return register_kind(TOPOLOGIES, RotorTopology, cls, "rotor topology")
 
 
 def topology_of(obj) -> type[RotorTopology]:

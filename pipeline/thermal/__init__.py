@@ -42,18 +42,4 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'pipeline.thermal' has no attribute {name!r}")
 
 
-__all__ = [
-    "Dirichlet",
-    "HeatBalance",
-    "Orthotropic",
-    "Robin",
-    "ThermalSolution",
-    "ThermalSystem",
-    "TransientSolution",
-    "assemble_thermal",
-    "element_values",
-    "exclude_subdomains",
-    "heat_balance",
-    "solve_steady",
-    "solve_transient",
-]
+__all__ = list(_SOLVER_NAMES)

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from pipeline.errors import DesignError
+from pipeline.io.tables import register_kind
 from pipeline.thermal import correlations as corr
 from pipeline.thermal.coolant import water_glycol_properties
 
@@ -90,16 +91,7 @@ COOLING_MODELS: dict[str, type[CoolingModel]] = {}
 
 def register_cooling(cls: type[CoolingModel]) -> type[CoolingModel]:
     """Register a cooling model class under its ``KIND`` (usable as a decorator)."""
-    if not (isinstance(cls, type) and issubclass(cls, CoolingModel)):
-        raise TypeError(f"{cls!r} is not a CoolingModel subclass")
-    kind = getattr(cls, "KIND", None)
-    if not isinstance(kind, str) or not kind.replace("_", "").isalnum():
-        raise ValueError(f"{cls.__name__}.KIND must be letters, digits and underscores")
-    known = COOLING_MODELS.get(kind)
-    if known is not None and known is not cls:
-        raise ValueError(f"cooling model {kind!r} is already registered by {known.__name__}")
-    COOLING_MODELS[kind] = cls
-    return cls
+    return register_kind(COOLING_MODELS, CoolingModel, cls, "cooling model")
 
 
 @register_cooling
