@@ -14,7 +14,7 @@ from pipeline.errors import DesignError
 __all__ = ["MeshSettings", "LEVELS", "mesh_settings", "BUILDER_VERSION"]
 
 #: bump when the builder's output changes for the same inputs (keys the mesh cache)
-BUILDER_VERSION = "1"
+BUILDER_VERSION = "2"  # 2: stator mesh periodic under pi/3 el. (issue 16)
 
 
 @dataclass(frozen=True)
