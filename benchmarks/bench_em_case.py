@@ -73,7 +73,7 @@ def _row(m, ks, i_d: float, i_qs, i_f: float, across: bool) -> tuple[list, list,
     """CPU time, Newton steps and factorisations per position over sweeps at ``i_qs``."""
     m.solver.across_solves = across
     for pat in m.solver._cache.values():  # nothing kept from an earlier row
-        pat.last_a, pat.last_seq = None, -1
+        pat.last_a, pat.last_seq, pat.last_j = None, -1, None
     m.solver._chain = None
     t, it, fac = [], [], []
     for n, i_q in enumerate(i_qs):

@@ -71,6 +71,10 @@ _ELEMENTS = {1: ElementTriP1, 2: ElementTriP2}
 #: factorisations, the same Newton steps +- 1, solutions within 1e-7 of plain Newton)
 RECYCLE_ITERATIONS = 6
 RECYCLE_RTOL = 1e-2
+#: largest relative change of the current density for which a solve starts from the
+#: prediction of an earlier sweep (``across_solves``); beyond it the saturation differs too
+#: much and ``a0`` is the better start (measured on the Prius ci map in random order)
+NEAR_CURRENT = 0.3
 
 
 def element_values(
@@ -189,6 +193,7 @@ class _Pattern:
     linear_factor_ready: bool = False
     last_a: np.ndarray | None = field(default=None, repr=False)  # last solution (full)
     last_seq: int = -1  # its number among the solver's solves
+    last_j: np.ndarray | None = field(default=None, repr=False)  # its current density
     superlu: object = field(default=None, repr=False)
 
 
@@ -204,17 +209,15 @@ class MagnetostaticSolver:
     preconditioned with the factor already held (an earlier Jacobian of the same solve) to
     the relative linear residual ``recycle_rtol``; only if that fails is the Jacobian
     refactorised. 0 refactorises every step (plain Newton).
-    ``across_solves``: a solve at a constraint pattern (rotor position) solved before starts
-    from a prediction built from the solutions kept per pattern. In a map the same positions
-    are swept for one current after another; ``a0`` (the previous position at this current)
-    has a jump at the sliding interface, which has moved, while the solution at this
-    position for the previous current has the wrong saturation. Their parallelogram
-    a(k, n-1) + a(k-1, n) - a(k-1, n-1) has neither: measured on the Prius ci map (every
-    grid point in order) 5.0 Newton steps and 1.8 factorisations per position instead of
-    7.0 and 3.1, and 6.2 / 2.5 taking every other point (a worker's share of two). The
-    convergence test is the same, so the solution is the same to the Newton tolerance.
-    (Recycling the factor an earlier solve left as the first preconditioner was tried and
-    measured worse: 6.6 steps.)
+    ``across_solves``: a solve at a rotor position solved before, for a current density
+    within ``near_current`` (relative) of that solve's, starts from the parallelogram
+    a(k, n-1) + a(k-1, n) - a(k-1, n-1) of solutions kept per pattern (``a0`` = a(k-1, n)
+    has a jump at the moved sliding interface, a(k, n-1) the previous current's
+    saturation). Prius ci map, Newton steps / factorisations per position: grid order 7.2 /
+    3.3 -> 5.3 / 2.0, every other point 7.0 / 3.1 -> 5.9 / 2.3, random order 7.2 -> 6.9;
+    the map itself 6.9 -> 6.6 (its tasks run in no particular order). Same convergence
+    test, so the same solution to the Newton tolerance. (Recycling an earlier solve's factor
+    as the first preconditioner was measured worse.)
     """
 
     def __init__(
@@ -237,6 +240,8 @@ class MagnetostaticSolver:
         self.across_solves = bool(across_solves)
         self._chain = None  # (last solution, its pattern's solution before, and its number)
         self._seq = 0  # solves remembered so far
+        self._current = None  # current density of the solve under way
+        self.near_current = NEAR_CURRENT
         self._cholmod_args = {"mode": cholmod_mode, "ordering_method": cholmod_ordering}
         if backend not in ("auto", "cholmod", "superlu"):
             raise DesignError("backend", backend, "'auto', 'cholmod' or 'superlu'")
@@ -348,8 +353,7 @@ class MagnetostaticSolver:
             lin_data=lin_data,
             n=n,
         )
-        # one sparse product scatters the nonlinear element matrices (a bincount with a
-        # gather and a sign multiply per Newton step before)
+        # one sparse product scatters the nonlinear element matrices into the reduced data
         pat.scatter = csr_matrix((pat.s_nl, (pat.q_nl, keep)), shape=(ukeys.size, pos_nl.size))
         pat.scatter.sum_duplicates()
         pat.matrix = self._matrix(pat, lin_data.copy())
@@ -367,8 +371,7 @@ class MagnetostaticSolver:
 
     @staticmethod
     def _loaded(pat: _Pattern, data: np.ndarray) -> csc_matrix:
-        """The pattern's matrix holding ``data`` (no new matrix object: building one costs
-        scipy's index checks, about 1 ms per Newton step at 2.6k unknowns)."""
+        """The pattern's matrix holding ``data`` (a new one costs scipy's checks, ~1 ms)."""
         pat.matrix.data[:] = data
         return pat.matrix
 
@@ -466,23 +469,27 @@ class MagnetostaticSolver:
         """Start of a nonlinear solve (``across_solves``, see the class doc): a(k, n) ~
         a(k, n-1) + a(k-1, n) - a(k-1, n-1) when ``a0`` is the last solve's answer a(k-1, n)
         and this pattern k was solved right after that pattern in an earlier sweep (n-1);
-        the solution last found at this pattern if there is no ``a0``; else ``a0``."""
+        the solution last found at this pattern if there is no ``a0``; else ``a0``. The
+        current density is that of the solve under way (``_current``)."""
         if not self.across_solves or pat.last_a is None:
             return a0
         if a0 is None:
             return pat.last_a
+        j = np.asarray(self._current, float)
+        dj = float(np.linalg.norm(j - pat.last_j)) if pat.last_j is not None else np.inf
+        near = dj <= self.near_current * max(float(np.linalg.norm(j)), 1e-300)
         chain = self._chain
-        if chain is not None and a0 is chain[0] and chain[1] is not None:
+        if near and chain is not None and a0 is chain[0] and chain[1] is not None:
             if pat.last_seq == chain[2] + 1:  # the same earlier sweep, next position
                 return pat.last_a + (a0 - chain[1])
         return a0
 
     def _remember(self, pat: _Pattern, a_full: np.ndarray) -> None:
-        """Keep a solution for :meth:`_start` (the pattern's and, for the next solve, the
-        one it replaces with its sequence number)."""
+        """Keep a solution (and the one it replaces, for the next solve) for _start."""
         self._seq += 1
         self._chain = (a_full, pat.last_a, pat.last_seq)
         pat.last_a, pat.last_seq = a_full.copy(), self._seq
+        pat.last_j = np.array(self._current, float)
 
     # -- public --------------------------------------------------------------------------
     def prepare(self, constraints: Constraints) -> None:
@@ -523,6 +530,7 @@ class MagnetostaticSolver:
         """
         pat = self._pattern(constraints)
         f = self.source_vector(current_density, remanence)
+        self._current = self.problem.current_density if current_density is None else current_density
         linear = self.nl.size == 0
         a = np.zeros(constraints.n_reduced)
         full0 = constraints.expand(a)
