@@ -105,3 +105,8 @@ def test_start_from_earlier_solves_at_the_same_pattern(ring):
     assert nxt.residuals[0] < 0.5 * plain.residuals[0]
     assert nxt.iterations < plain.iterations
     assert_allclose(nxt.a, plain.a, rtol=0, atol=1e-8 * np.abs(plain.a).max())
+    # a 40 % change of the current (near_current is 30 %): the prediction is not used, the
+    # start is a0 itself (the same first residual as the solver that keeps nothing)
+    far = keep.solve(ring.constraints, current_density=j(4000.0), a0=nxt.a, tol=1e-10)
+    ref = ring.solver.solve(ring.constraints, current_density=j(4000.0), a0=nxt.a, tol=1e-10)
+    assert far.residuals[0] == pytest.approx(ref.residuals[0], rel=1e-12)
