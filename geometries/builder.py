@@ -10,6 +10,10 @@ bore disk over the slot openings, magnets inside their pockets) need no booleans
 Frames: stator slot k is centred at ``(k + 1/2) 2 pi / Q``; rotor pole k's axis lies at
 ``(k + 1/2) 2 pi / P`` in the rotor frame, so sector cuts at 0 and at the sector angle pass
 through stator tooth centres and rotor interpolar axes. Pole k is a north pole for even k.
+
+With q = Q / (6 p) whole the stator side is cut at every q-th tooth centre and meshed as
+copies of its first piece, so the stator mesh is periodic under pi/3 electrical (the
+sixth-period map of :mod:`pipeline.em.sixfold` is then a node permutation).
 """
 
 from __future__ import annotations
@@ -319,6 +323,13 @@ def build(design: Design, settings: MeshSettings, path: str | Path) -> dict:
                 kept += [(prio, label, o) for o in out]
             occ.remove([(2, wedge)], recursive=True)
             prims = kept
+        n_pieces = _stator_pieces(design, len(slots))
+        if n_pieces > 1:
+            # the housing too if its cooling channels repeat every piece (else it stays one
+            # surface, so the channels keep their shape and the cuts end at the stator)
+            lowest = _P_HOUSING if hs.n_channels % (n_pieces * n_sectors) == 0 else _P_STATOR
+            prims = _cut_stator_side(prims, radii["sliding"], 1.5 * hs.outer_radius, n_pieces,
+                                     2 * math.pi / n_sectors, lowest)  # fmt: skip
         dimtags = [dt for _, _, dt in prims]
         _, outmap = occ.fragment(dimtags[:1], dimtags[1:])
         occ.synchronize()
@@ -342,16 +353,20 @@ def build(design: Design, settings: MeshSettings, path: str | Path) -> dict:
         missing = [n for n in (names.OUTER_BOUNDARY, names.SLIDING_INTERFACE) if n not in curves]
         if missing:
             raise MeshError(f"{design.name}: boundary curves not found: {missing}")
-        for c in curves[names.SLIDING_INTERFACE]:
-            lo, hi = gmsh.model.getParametrizationBounds(1, c)
-            share = n_iface if len(curves[names.SLIDING_INTERFACE]) == 1 else None
-            if share is None:
-                raise MeshError(
-                    f"{design.name}: the sliding interface is split into several curves"
-                )
-            gmsh.model.mesh.setTransfiniteCurve(c, share + 1)
+        sliding = curves[names.SLIDING_INTERFACE]
+        if len(sliding) != max(n_pieces, 1) or n_iface % len(sliding):
+            raise MeshError(
+                f"{design.name}: the sliding interface is split into {len(sliding)} curves "
+                f"({max(n_pieces, 1)} expected, {n_iface} segments to share)"
+            )
+        for c in sliding:
+            gmsh.model.mesh.setTransfiniteCurve(c, n_iface // len(sliding) + 1)
         if sector_angle is not None:
             _set_periodic(curves, sector_angle)
+        if n_pieces > 1:
+            info["stator_periodic_faces"] = _set_stator_periodic(
+                radii["sliding"], n_pieces, 2 * math.pi / n_sectors / n_pieces, hs.outer_radius
+            )
         s_core = 2 * math.pi * st.bore_radius / st.n_slots / settings.slot_pitch_divisions
         fid = gmsh.model.mesh.field.add("MathEval")
         expr = (
@@ -373,6 +388,67 @@ def build(design: Design, settings: MeshSettings, path: str | Path) -> dict:
         info["regions"] = sorted(regions)
         info["boundaries"] = sorted(curves)
     return info
+
+
+def _stator_pieces(design: Design, slots_in_mesh: int) -> int:
+    """Pieces of q = Q / (6 p) slot pitches (pi/3 el.) the stator side is cut into, 0 if q
+    is not a whole number (no sixth-period symmetry)."""
+    q2 = 6 * design.pole_pairs
+    if design.stator.n_slots % q2:
+        return 0
+    q = design.stator.n_slots // q2
+    return slots_in_mesh // q if slots_in_mesh % q == 0 else 0
+
+
+def _cut_stator_side(
+    prims: list, r_in: float, r_out: float, n: int, span: float, lowest: int
+) -> list:
+    """Split every stator-side primitive (priority from ``lowest`` up to the torque band's)
+    into ``n`` annular wedges of ``span / n`` between ``r_in`` (the sliding radius) and
+    ``r_out``, so that the stator side is ``n`` congruent pieces the mesher can copy
+    (:func:`_set_stator_periodic`). The rotor side (inside the sliding radius) stays whole."""
+    occ = gmsh.model.occ
+    w = span / n
+    wedges = [_annular_sector(r_in, r_out, j * w, (j + 1) * w) for j in range(n)]
+    kept = []
+    for prio, label, dt in prims:
+        if not lowest <= prio <= _P_BAND:
+            kept.append((prio, label, dt))
+            continue
+        out, _ = occ.intersect([dt], [(2, t) for t in wedges], removeObject=True,
+                               removeTool=False)  # fmt: skip
+        kept += [(prio, label, o) for o in out]
+    occ.remove([(2, t) for t in wedges], recursive=True)
+    return kept
+
+
+def _set_stator_periodic(r_in: float, n: int, w: float, scale: float) -> int:
+    """Make the mesh of every stator-side surface of piece j (angle j w .. (j + 1) w) a copy
+    of its congruent surface in piece 0 turned by j w, so the stator mesh is periodic under
+    a turn of w (pi/3 el.) and the sixth-period map is a node permutation
+    (:mod:`pipeline.em.sixfold`). Surfaces without a congruent partner (cooling channels that
+    do not repeat every pi/3 el.) are meshed freely. Returns the number of copied surfaces."""
+    tol = 1e-7 * scale
+    faces = []
+    for _, f in gmsh.model.getEntities(2):
+        x, y, _z = gmsh.model.occ.getCenterOfMass(2, f)
+        r, a = math.hypot(x, y), math.atan2(y, x) % (2 * math.pi)
+        if r > r_in:
+            faces.append((f, r, a, gmsh.model.occ.getMass(2, f)))
+    base = [(f, r, a, m) for f, r, a, m in faces if a < w]
+    copied = 0
+    for f, r, a, m in faces:
+        j = int(a // w)
+        if j < 1 or j >= n:
+            continue
+        for g, rg, ag, mg in base:
+            if abs(rg - r) < tol and abs(r * (ag + j * w - a)) < tol and abs(mg - m) < 1e-7 * m:
+                c, s = math.cos(j * w), math.sin(j * w)
+                affine = [c, -s, 0, 0, s, c, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1]
+                gmsh.model.mesh.setPeriodic(2, [f], [g], affine)
+                copied += 1
+                break
+    return copied
 
 
 def _set_periodic(curves: dict, angle: float) -> None:

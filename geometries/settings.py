@@ -7,14 +7,14 @@ thickness), scaled by the level's factors.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pipeline.errors import DesignError
 
 __all__ = ["MeshSettings", "LEVELS", "mesh_settings", "BUILDER_VERSION"]
 
 #: bump when the builder's output changes for the same inputs (keys the mesh cache)
-BUILDER_VERSION = "1"
+BUILDER_VERSION = "2"  # 2: stator mesh periodic under pi/3 el. (issue 16)
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,5 @@ def mesh_settings(level: str, sector: bool = True) -> MeshSettings:
     """The named level's settings (``ci`` or ``fine``), sector or full machine."""
     if level not in LEVELS:
         raise DesignError("level", level, f"must be one of {', '.join(LEVELS)}")
-    from dataclasses import replace
 
     return replace(LEVELS[level], sector=sector)

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import skfem
 
+from geometries.builder import build
 from geometries.settings import BUILDER_VERSION, MeshSettings, mesh_settings
 from pipeline.design import Design
 from pipeline.errors import DesignError, MeshError
@@ -248,7 +249,6 @@ def get_mesh(
             f"{design.stator.bore_radius * 1e3:.4g} mm); build it once with "
             "`edrive mesh DESIGN --allow-large`",
         )
-    from geometries.builder import build  # gmsh is imported only when building
 
     tmp = folder / f".{stem}.{os.getpid()}.tmp.msh"
     t0 = time.perf_counter()

@@ -58,3 +58,19 @@ def test_inverse_curve_round_trip():
 def test_rejects_bad_tables(b, h):
     with pytest.raises(DesignError):
         BHCurve(np.array(b, float), np.array(h, float))
+
+
+@pytest.mark.parametrize("knots", [M19_B, np.array([0.0, 1e-6, 0.5, 0.5 + 1e-6, 2.0])])
+def test_piece_lookup_matches_binary_search(knots):
+    # Independent computation: numpy's binary search. Random B, every knot, its two
+    # neighbouring floats and far beyond the table must land in the same interval (the
+    # second table's narrow intervals need 2e6 grid cells: the binary-search fallback).
+    curve = BHCurve(knots, np.cumsum(np.ones(knots.size)) - 1.0, "t")
+    rng = np.random.default_rng(16)
+    x = np.concatenate(
+        [rng.random(100_000) * 1.3 * knots[-1], knots, np.nextafter(knots, -1.0),
+         np.nextafter(knots, 9.0), [0.0, 1e3]]
+    )  # fmt: skip
+    x = np.abs(x)
+    ref = np.clip(np.searchsorted(knots, x, side="right") - 1, 0, knots.size - 2)
+    np.testing.assert_array_equal(curve._lookup(x), ref)

@@ -57,6 +57,7 @@ class BHCurve:
     h: np.ndarray
     name: str = "bh"
     _spline: CubicHermiteSpline = field(init=False, repr=False)
+    _lookup: object = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         b = np.asarray(self.b, dtype=float)
@@ -81,6 +82,7 @@ class BHCurve:
         spline = CubicHermiteSpline(b, h, slopes, extrapolate=False)
         object.__setattr__(self, "_spline", spline)
         object.__setattr__(self, "_coefficients", np.ascontiguousarray(spline.c.T))
+        object.__setattr__(self, "_lookup", _PieceLookup(b))
 
     @property
     def initial_reluctivity(self) -> float:
@@ -92,9 +94,7 @@ class BHCurve:
         b = np.asarray(b, dtype=float)
         bmax = self.b[-1]
         # Horner on the spline's local cubic coefficients (faster than PPoly.__call__).
-        k = np.searchsorted(self.b, b, side="right")
-        k -= 1
-        np.clip(k, 0, self.b.size - 2, out=k)
+        k = self._lookup(b)
         t = np.minimum(b, bmax)
         t -= self.b[k]
         c = self._coefficients[k]  # (..., 4): one gather for the four coefficients
@@ -148,3 +148,36 @@ class BHCurve:
     def dnu_db2(self, b2: np.ndarray) -> np.ndarray:
         """Derivative of the reluctivity with respect to b2 = B^2 [m/(H T^2)]."""
         return self.nu_and_derivative(b2)[1]
+
+
+class _PieceLookup:
+    """Index k of the table interval [b_k, b_k+1) holding each B (clipped to the first and
+    last interval), the same as ``searchsorted(b, B, 'right') - 1`` but by a uniform grid:
+    a cell of the grid is no wider than the narrowest interval, so it holds at most one
+    knot and the grid's guess is off by at most one (corrected by two comparisons). A few
+    times faster than the binary search, which was a tenth of a Newton step at fine."""
+
+    _MAX_CELLS = 1 << 16
+
+    def __init__(self, knots: np.ndarray):
+        self.knots = knots
+        self.last = knots.size - 2
+        width = float(np.min(np.diff(knots)))
+        n = int(np.ceil(knots[-1] / width)) + 1
+        self.grid = None
+        if n <= self._MAX_CELLS:  # else: binary search
+            self.inv_width = 1.0 / width
+            self.grid = np.searchsorted(knots, np.arange(n + 1) * width, side="right") - 1
+            np.clip(self.grid, 0, self.last, out=self.grid)
+            self.cells = n
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        if self.grid is None:
+            k = np.searchsorted(self.knots, x, side="right") - 1
+            return np.clip(k, 0, self.last, out=k)
+        j = (x * self.inv_width).astype(np.int64)
+        np.clip(j, 0, self.cells, out=j)
+        k = self.grid[j]
+        k += (x >= self.knots[k + 1]) & (k < self.last)
+        k -= (x < self.knots[k]) & (k > 0)
+        return k

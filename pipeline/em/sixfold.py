@@ -20,13 +20,18 @@ solved A_z at the rotated degrees of freedom (a point location in the stator par
 mesh; a rotated point that leaves a one-pole sector re-enters it through the anti-periodic
 boundary with the sign of A_z reversed). The rotor needs no operator: its samples repeat.
 
-The mapping is exact in the continuum; on a mesh that is not itself periodic under the
-rotation it interpolates, which adds the local discretisation error (checked against
-directly solved positions in ``tests/test_sixfold.py``).
+The mapping is exact in the continuum. The builder makes the stator mesh periodic under
+the rotation (:func:`geometries.builder._set_stator_periodic`), so every rotated stator dof
+lands on a stator dof and the operators are signed node permutations: the mapped fields
+equal directly solved ones up to the Newton tolerance. On a mesh that is not periodic
+(``SixfoldStator.exact`` False, logged) they interpolate, which adds the local
+discretisation error (both checked against directly solved positions in
+``tests/test_sixfold.py``).
 """
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass
 
@@ -34,6 +39,8 @@ import numpy as np
 from scipy import sparse
 
 from pipeline.errors import DesignError
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "SixfoldStator",
@@ -63,10 +70,12 @@ class SixfoldStator:
     elements: np.ndarray  # stator elements the operators cover
     dofs: np.ndarray  # the global dofs they touch (sorted)
     ops: tuple  # 5 sparse (len(dofs), n_dofs) matrices, k = 1..5
+    exact: bool = False  # True: signed node permutations (periodic stator mesh)
 
 
 def _stator_finder(mesh, elements: np.ndarray):
     """Point -> element (of ``elements``) finder, -1 outside (matplotlib's trapezoid map)."""
+    # defer: matplotlib loads only when a picture is drawn
     from matplotlib.tri import Triangulation
 
     nodes, local = np.unique(mesh.t[:, elements], return_inverse=True)
@@ -101,15 +110,38 @@ def stator_side(model) -> np.ndarray:
     return np.setdiff1d(np.arange(ne), model.rotor_elements)
 
 
-def rotation_operator(model, dofs: np.ndarray, angle: float, find=None) -> sparse.csr_matrix:
+def _node_permutation(basis, candidates, x, y, sign):
+    """The signed permutation taking every point (x, y) to the candidate dof at its place,
+    or None if some point is not a dof location (within 1e-9 of the mesh radius): on a mesh
+    periodic under the rotation the interpolation weights are exactly 0 and 1."""
+    # defer: this scipy submodule loads only on this path
+    from scipy.spatial import cKDTree
+
+    loc = basis.doflocs[:, candidates]
+    tol = 1e-9 * float(np.hypot(loc[0], loc[1]).max())
+    dist, idx = cKDTree(loc.T).query(np.column_stack([x, y]), distance_upper_bound=tol)
+    if not np.all(dist <= tol):
+        return None
+    n = x.size
+    return sparse.csr_matrix((sign, (np.arange(n), candidates[idx])), shape=(n, basis.N))
+
+
+def rotation_operator(
+    model, dofs: np.ndarray, angle: float, find=None, stator_dofs=None
+) -> sparse.csr_matrix:
     """Sparse (len(dofs), n_dofs) R: ``(R @ a)[i]`` = the field ``a`` evaluated at the
     location of dof ``dofs[i]`` rotated by ``-angle`` [rad, mechanical], i.e. the stator-side
     field of ``a`` turned by ``+angle``. Points that leave a sector re-enter it through the
     (anti-)periodic boundary (sign reversed for anti-periodic). ``dofs`` must be stator-side
-    dofs; ``find``: a point finder of the stator side (built here if None)."""
+    dofs; ``find``: a point finder of the stator side (built here if None); ``stator_dofs``:
+    all stator-side dofs (found here if None). Where every rotated dof lands on a stator-side
+    dof (a stator mesh periodic under the rotation, :mod:`geometries.builder`) R is a signed
+    permutation; otherwise it interpolates (point location in the stator side)."""
     basis = model.solver.basis
     if find is None:
         find = _stator_finder(basis.mesh, stator_side(model))
+    if stator_dofs is None:
+        stator_dofs = np.unique(model.solver.dofs[:, stator_side(model)])
     dofs = np.asarray(dofs, dtype=np.int64)
     x0 = basis.doflocs[:, dofs]
     phi = np.arctan2(x0[1], x0[0]) - angle
@@ -122,6 +154,9 @@ def rotation_operator(model, dofs: np.ndarray, angle: float, find=None) -> spars
             sign = np.where(wraps.astype(np.int64) % 2 == 0, 1.0, -1.0)
         phi = np.clip(phi, 1e-10, sector - 1e-10)
     r = np.hypot(x0[0], x0[1])
+    exact = _node_permutation(basis, stator_dofs, r * np.cos(phi), r * np.sin(phi), sign)
+    if exact is not None:
+        return exact
     cells = np.full(dofs.size, -1, dtype=np.int64)
     pts = np.zeros_like(x0)
     for nudge in _NUDGES:
@@ -166,9 +201,32 @@ def _sixfold_stator(model) -> SixfoldStator:
     iron = np.sort(np.concatenate([model.regions["stator_teeth"], model.regions["stator_yoke"]]))
     dofs = np.unique(model.solver.dofs[:, iron])
     p = design.pole_pairs
-    find = _stator_finder(model.solver.basis.mesh, stator_side(model))
-    ops = tuple(rotation_operator(model, dofs, k * math.pi / (3 * p), find) for k in range(1, 6))
-    return SixfoldStator(elements=iron, dofs=dofs, ops=ops)
+    side = stator_side(model)
+    stator_dofs = np.unique(model.solver.dofs[:, side])
+    find = _LazyFinder(model.solver.basis.mesh, side)
+    ops = tuple(
+        rotation_operator(model, dofs, k * math.pi / (3 * p), find, stator_dofs)
+        for k in range(1, 6)
+    )
+    exact = all(op.nnz == dofs.size and np.all(np.abs(op.data) == 1.0) for op in ops)
+    log.info(
+        "sixfold stator map of %s: %s",
+        design.name,
+        "exact node permutation" if exact else "interpolated (stator mesh not periodic)",
+    )
+    return SixfoldStator(elements=iron, dofs=dofs, ops=ops, exact=exact)
+
+
+class _LazyFinder:
+    """The point finder, built on first use only (a periodic mesh never needs it)."""
+
+    def __init__(self, mesh, elements):
+        self._args, self._find = (mesh, elements), None
+
+    def __call__(self, x):
+        if self._find is None:
+            self._find = _stator_finder(*self._args)
+        return self._find(x)
 
 
 def stator_full_period(model, a_positions: np.ndarray, elements: np.ndarray) -> np.ndarray:
