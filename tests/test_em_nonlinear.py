@@ -87,7 +87,7 @@ def test_start_from_earlier_solves_at_the_same_pattern(ring):
     # current; the convergence test is the same, so the solutions agree to the tolerance.
     from pipeline.em.solver import MagnetostaticSolver
 
-    keep = MagnetostaticSolver(ring.solver.problem)
+    keep = MagnetostaticSolver(ring.solver.problem, across_solves=True)
     j = ring.current_density
     keep.solve(ring.constraints, current_density=j(2000.0), tol=1e-10)
     # no a0: from the solution at 2000 A (measured 5 steps, 1 factorisation; 10 and 5

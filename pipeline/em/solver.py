@@ -215,9 +215,9 @@ class MagnetostaticSolver:
     has a jump at the moved sliding interface, a(k, n-1) the previous current's
     saturation). Prius ci map, Newton steps / factorisations per position: grid order 7.2 /
     3.3 -> 5.3 / 2.0, every other point 7.0 / 3.1 -> 5.9 / 2.3, random order 7.2 -> 6.9;
-    the map itself 6.9 -> 6.6 (its tasks run in no particular order). Same convergence
-    test, so the same solution to the Newton tolerance. (Recycling an earlier solve's factor
-    as the first preconditioner was measured worse.)
+    the map itself 6.9 -> 6.6 (its tasks run in no particular order). Off by default: the
+    answer then depends on what the process solved before (within the Newton tolerance,
+    but a study's envelope bisection moved by 1.7 %); cached results must depend on inputs.
     """
 
     def __init__(
@@ -229,7 +229,7 @@ class MagnetostaticSolver:
         cholmod_ordering: str = "metis",
         recycle_iterations: int = RECYCLE_ITERATIONS,
         recycle_rtol: float = RECYCLE_RTOL,
-        across_solves: bool = True,
+        across_solves: bool = False,
     ):
         if not (isinstance(recycle_iterations, int) and recycle_iterations >= 0):
             raise DesignError("recycle_iterations", recycle_iterations, "whole number >= 0")
