@@ -143,6 +143,19 @@ def _wf(key: str, value: object, rule: str) -> WorkflowError:
     return WorkflowError(f"{key} = {shorten(value)}: {rule}")
 
 
+def read_workflow_table(path: Path, keys) -> dict:
+    """The TOML table of a workflow or study file, its top-level keys checked against
+    ``keys``; a bad file or an unknown key is a one-line WorkflowError."""
+    try:
+        table = read_toml(path, "workflow")
+    except DesignError as exc:
+        raise WorkflowError(str(exc)) from None
+    for k in table:
+        if k not in keys:
+            raise _wf(k, table[k], f"unknown key; expected one of {sorted(keys)}")
+    return table
+
+
 def resolve_field(base, key: str) -> tuple[str, float, type]:
     """``"stator.stack_length_mm"`` -> (SI path, scale, field type); WorkflowError if unknown."""
     *heads, last = key.split(".")
@@ -340,13 +353,7 @@ def load_workflow(
 
     kinds = registered_kinds() if kinds is None else kinds
     path = Path(path)
-    try:
-        table = read_toml(path, "workflow")
-    except DesignError as exc:
-        raise WorkflowError(str(exc)) from None
-    for k in table:
-        if k not in TOP_KEYS:
-            raise _wf(k, table[k], f"unknown key; expected one of {sorted(TOP_KEYS)}")
+    table = read_workflow_table(path, TOP_KEYS)
     for k in ("name", "design", "compute"):
         if not isinstance(table.get(k), str) or not table.get(k):
             raise _wf(k, table.get(k), "is required (a string)")

@@ -53,7 +53,13 @@ from pipeline.io.tables import canonical
 from pipeline.maps.efficiency import EfficiencyOptions
 from pipeline.maps.flux import FLUX_POSITIONS, default_grid
 from pipeline.study.sampling import METHODS, grid_samples, qmc_samples
-from pipeline.workflow import MAX_CPU_HOURS, SECONDS_PER_POSITION, check_value, resolve_field
+from pipeline.workflow import (
+    MAX_CPU_HOURS,
+    SECONDS_PER_POSITION,
+    check_value,
+    read_workflow_table,
+    resolve_field,
+)
 
 __all__ = ["StudySpec", "Variant", "load_study", "is_study_file", "DEFAULT_NEWTON_TOLERANCE"]
 
@@ -250,13 +256,7 @@ def load_study(path: str | Path, *, allow_large: bool = False) -> StudySpec:
     """Read and validate a study file; every variant is constructed (and checked) here."""
 
     path = Path(path)
-    try:
-        table = read_toml(path, "workflow")
-    except DesignError as exc:
-        raise WorkflowError(str(exc)) from None
-    for k in table:
-        if k not in TOP_KEYS:
-            raise _wf(k, table[k], f"unknown key; expected one of {sorted(TOP_KEYS)}")
+    table = read_workflow_table(path, TOP_KEYS)
     if table.get("compute") != "study":
         raise _wf("compute", table.get("compute"), 'must be "study" for a study file')
     name = table.get("name")
